@@ -1,0 +1,7 @@
+from django.urls import path
+
+from courses import views
+
+app_name = "courses"
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Authoring pages: courses, lessons, questions, imports, programs, coverage."""

@@ -1,0 +1,1 @@
+"""Learner pages: course player, knowledge checks, certificates."""

@@ -1,0 +1,50 @@
+"""Fixtures shared by the whole suite: named personas in two organizations.
+
+alice is the admin of Acme; bob manages Acme's front desk; carol works there. charlie is the admin of
+Globex and must never see anything of Acme's (and Acme's people nothing of Globex's).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from organizations.models import Role
+from tests import factories
+
+
+@pytest.fixture
+def acme(db):
+    return factories.OrganizationFactory(name="Acme Hotels", slug="acme")
+
+
+@pytest.fixture
+def globex(db):
+    return factories.OrganizationFactory(name="Globex Stores", slug="globex")
+
+
+@pytest.fixture
+def alice(acme):
+    return factories.member(acme, Role.ADMIN, user__email="alice@acme.test", user__name="Alice Admin")
+
+
+@pytest.fixture
+def bob(acme):
+    return factories.member(acme, Role.MANAGER, user__email="bob@acme.test", user__name="Bob Manager")
+
+
+@pytest.fixture
+def carol(acme):
+    return factories.member(acme, Role.EMPLOYEE, user__email="carol@acme.test", user__name="Carol Employee")
+
+
+@pytest.fixture
+def charlie(globex):
+    return factories.member(globex, Role.ADMIN, user__email="charlie@globex.test", user__name="Charlie Other")
+
+
+def client_for(membership) -> Client:
+    """A test client signed in as the membership's user, acting in its organization."""
+    client = Client()
+    client.force_login(membership.user)
+    return client

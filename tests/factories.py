@@ -1,0 +1,144 @@
+"""factory_boy factories for every model the tests build. One place, shared by all test modules."""
+
+from __future__ import annotations
+
+import factory
+from django.utils import timezone
+
+from courses.models import Choice, Course, CourseStatus, Lesson, Program, ProgramCourse, Question, QuestionKind
+from organizations.models import Invitation, Membership, Organization, Role, ServiceStandard, Team, User
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    name = factory.Faker("name")
+    time_zone = "Europe/Paris"
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save()
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Organization {n}")
+    slug = factory.Sequence(lambda n: f"org-{n}")
+    vision = "Every guest leaves happier than they arrived."
+    customer_promise = "We greet you, we listen, and we own your problem until it is solved."
+    time_zone = "Europe/Paris"
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    role = Role.EMPLOYEE
+
+
+class ServiceStandardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceStandard
+
+    organization = factory.SubFactory(OrganizationFactory)
+    code = factory.Sequence(lambda n: f"S{n + 1}")
+    title = factory.Sequence(lambda n: f"Standard {n}")
+    description = "An observable behavior."
+    behaviors = factory.LazyFunction(lambda: ["Makes eye contact", "Smiles"])
+    order = factory.Sequence(lambda n: n)
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    organization = factory.SubFactory(OrganizationFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    name = factory.Faker("name")
+    role = Role.EMPLOYEE
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+
+    organization = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Course {n}")
+    summary = "What good service looks like here."
+    status = CourseStatus.DRAFT
+
+
+class LessonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lesson
+
+    course = factory.SubFactory(CourseFactory)
+    order = factory.Sequence(lambda n: n)
+    title = factory.Sequence(lambda n: f"Lesson {n}")
+    body_markdown = "Greet every customer **within ten seconds**."
+    body_html = "<p>Greet every customer <strong>within ten seconds</strong>.</p>"
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+
+    course = factory.SubFactory(CourseFactory)
+    order = factory.Sequence(lambda n: n)
+    kind = QuestionKind.SINGLE
+    prompt = factory.Sequence(lambda n: f"Question {n}?")
+
+
+class ChoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Choice
+
+    question = factory.SubFactory(QuestionFactory)
+    order = factory.Sequence(lambda n: n)
+    text = factory.Sequence(lambda n: f"Answer {n}")
+    credit_percent = 0
+
+
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Program
+
+    organization = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Program {n}")
+
+
+class ProgramCourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProgramCourse
+
+    program = factory.SubFactory(ProgramFactory)
+    course = factory.SubFactory(CourseFactory)
+    order = factory.Sequence(lambda n: n)
+
+
+def member(organization: Organization, role: str = Role.EMPLOYEE, **fields) -> Membership:
+    """A new person with a membership of `role` in `organization`."""
+    return MembershipFactory(organization=organization, role=role, **fields)
+
+
+def now():
+    return timezone.now()
