@@ -25,7 +25,7 @@ run: install
 	@echo ""
 	@echo "  ServiceCraft is starting at http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
 	@echo ""
-	PORT=$(PORT) $(BIN)/honcho --no-prefix start --no-colour -f Procfile.dev 2>/dev/null || PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho --no-colour -f Procfile.dev start
 
 # Headless Chromium for the browser tests: Debian's package (Playwright's own download cannot work here).
 browser:
