@@ -1,0 +1,3 @@
+"""Authoring reads, scoped to the acting membership's organization, with everything the page renders."""
+
+from __future__ import annotations
