@@ -2,4 +2,591 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from courses.content import render_markdown, video_embed_url
+from courses.models import (
+    Choice,
+    Course,
+    CourseStatus,
+    Lesson,
+    Program,
+    ProgramCourse,
+    Question,
+    QuestionKind,
+    QuestionSource,
+)
+from organizations.models import Membership, ServiceStandard
+
+# Kinds where exactly one choice is right; the others allow several.
+SINGLE_ANSWER_KINDS = frozenset({QuestionKind.SINGLE, QuestionKind.TRUE_FALSE, QuestionKind.SCENARIO})
+TRUE_FALSE_TEXTS = ("True", "False")
+MIN_CHOICES = 2
+
+Direction = Literal["up", "down"]
+
+
+class CourseNotPublishable(ValidationError):
+    """The publish rule does not hold; `problems` lists, in plain words, what must be fixed."""
+
+    def __init__(self, problems: list[str], *, prefix: str = "") -> None:
+        self.problems = problems
+        super().__init__([f"{prefix}{problem}" for problem in problems] if prefix else problems)
+
+
+@dataclass(frozen=True)
+class ChoiceInput:
+    """One answer option as the author typed it. `id` names an existing choice of the question."""
+
+    text: str
+    is_correct: bool
+    feedback: str = ""
+    id: int | None = None
+
+
+# --- Rules shared with importers ------------------------------------------------------------------
+
+
+def choice_credits_from_flags(kind: str, flags: Sequence[bool]) -> list[int]:
+    """The credit_percent of each choice, in order, from the author's "correct" ticks.
+
+    Single-answer kinds (single, true/false, scenario): exactly one correct choice, worth 100; the
+    others 0. Multiple choice: at least one correct; the correct ones share 100 (the first ones get
+    the rounding remainder, so they sum to exactly 100) and each wrong one costs -100/number_correct
+    (truncated toward zero), so ticking every box never beats a careful answer. This is the one
+    place the rule lives: the authoring form and the GIFT/Aiken importers both call it.
+    Raises ValueError when the ticks do not fit the kind.
+    """
+    flags = [bool(flag) for flag in flags]
+    correct = sum(flags)
+    if kind in SINGLE_ANSWER_KINDS:
+        if correct != 1:
+            raise ValueError(f"Mark exactly one choice as correct (marked: {correct}).")
+        return [100 if flag else 0 for flag in flags]
+    if kind == QuestionKind.MULTIPLE:
+        if correct < 1:
+            raise ValueError("Mark at least one choice as correct.")
+        share, remainder = divmod(100, correct)
+        penalty = -int(100 / correct)
+        credits: list[int] = []
+        for flag in flags:
+            if flag:
+                credits.append(share + (1 if remainder > 0 else 0))
+                remainder -= 1
+            else:
+                credits.append(penalty)
+        return credits
+    raise ValueError(f"Unknown question kind: {kind!r}.")
+
+
+def choice_problems(kind: str, choices: Sequence[ChoiceInput]) -> list[str]:
+    """What is wrong with a question's choices for its kind (empty when fine)."""
+    problems = []
+    if kind == QuestionKind.TRUE_FALSE:
+        if len(choices) != 2:
+            problems.append("A true/false question has exactly two choices: True and False.")
+    elif len(choices) < MIN_CHOICES:
+        problems.append(f"Give at least {MIN_CHOICES} choices.")
+    if any(not choice.text.strip() for choice in choices) and kind != QuestionKind.TRUE_FALSE:
+        problems.append("Every choice needs a text.")
+    try:
+        choice_credits_from_flags(kind, [choice.is_correct for choice in choices])
+    except ValueError as error:
+        problems.append(str(error))
+    return problems
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _question_label(question: Question) -> str:
+    return f"“{_short(question.title or question.prompt)}”"
+
+
+def publish_problems(*, lessons: Iterable[Lesson], questions: Iterable[Question]) -> list[str]:
+    """Why a course with these lessons and questions may not be published (empty when it may).
+
+    The rule: at least one question; every lesson and every question tagged with a standard; every
+    choice question has a correct choice. Reads `standards` and `choices` through `.all()`, so the
+    caller prefetches them (the edit page shows this checklist without extra queries).
+    """
+    lessons, questions = list(lessons), list(questions)
+    problems = []
+    if not questions:
+        problems.append("Add at least one knowledge-check question.")
+    untagged_lessons = [f"“{_short(lesson.title)}”" for lesson in lessons if not lesson.standards.all()]
+    if untagged_lessons:
+        problems.append("Tag these lessons with a service standard: " + ", ".join(untagged_lessons) + ".")
+    untagged_questions = [_question_label(q) for q in questions if not q.standards.all()]
+    if untagged_questions:
+        problems.append("Tag these questions with a service standard: " + ", ".join(untagged_questions) + ".")
+    no_correct = [_question_label(q) for q in questions if not any(c.credit_percent > 0 for c in q.choices.all())]
+    if no_correct:
+        problems.append("Mark a correct choice in these questions: " + ", ".join(no_correct) + ".")
+    return problems
+
+
+def course_publish_problems(*, course: Course) -> list[str]:
+    """The publish rule checked against the database (see `publish_problems`)."""
+    lessons = Lesson.objects.filter(course=course).prefetch_related("standards")
+    questions = Question.objects.filter(course=course).prefetch_related("standards", "choices")
+    return publish_problems(lessons=lessons, questions=questions)
+
+
+def course_check_still_publishable(*, course: Course) -> None:
+    """Refuse (raise CourseNotPublishable) a change that leaves a published course breaking its rule.
+
+    Call it inside the writing transaction, after the change: the raise rolls the change back.
+    Importers adding questions to a published course call it too.
+    """
+    if course.status != CourseStatus.PUBLISHED:
+        return
+    problems = course_publish_problems(course=course)
+    if problems:
+        raise CourseNotPublishable(
+            problems,
+            prefix="Not saved: this course is published and must stay publishable. ",
+        )
+
+
+# --- Guards ----------------------------------------------------------------------------------------
+
+
+def _ensure_member_of(actor: Membership, organization_id: int) -> None:
+    # Selectors already scope every object to the actor's organization; this is the last line.
+    if actor.organization_id != organization_id:
+        raise PermissionDenied("This belongs to another organization.")
+
+
+def _ensure_standards_of(organization_id: int, standards: Iterable[ServiceStandard]) -> list[ServiceStandard]:
+    standards = list(standards)
+    if any(standard.organization_id != organization_id for standard in standards):
+        raise ValidationError({"standards": "Choose standards of this organization only."})
+    return standards
+
+
+def _lock_course(course: Course) -> Course:
+    """Re-read the course row FOR UPDATE: concurrent edits of one course (ordering, the publish
+    rule) run one after the other."""
+    return Course.objects.select_for_update().get(pk=course.pk)
+
+
+def _validated_video_url(url: str) -> str:
+    url = (url or "").strip()
+    if url and video_embed_url(url) is None:
+        raise ValidationError(
+            {"video_url": "Use a YouTube or Vimeo video address (for example https://www.youtube.com/watch?v=…)."}
+        )
+    return url
+
+
+def _renumber(rows: list, model) -> None:
+    changed = []
+    for position, row in enumerate(rows):
+        if row.order != position:
+            row.order = position
+            changed.append(row)
+    if changed:
+        model.objects.bulk_update(changed, ["order"])
+
+
+def _move(rows: list, row_id: int, direction: Direction) -> list:
+    index = next(i for i, row in enumerate(rows) if row.pk == row_id)
+    target = index - 1 if direction == "up" else index + 1
+    if 0 <= target < len(rows):
+        rows[index], rows[target] = rows[target], rows[index]
+    return rows
+
+
+# --- Courses ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def course_create(
+    *,
+    actor: Membership,
+    title: str,
+    summary: str = "",
+    estimated_minutes: int = 15,
+    pass_mark_percent: int = 80,
+    cover_image: File | None = None,
+) -> Course:
+    """A new draft course of the actor's organization."""
+    course = Course(
+        organization_id=actor.organization_id,
+        title=title,
+        summary=summary,
+        estimated_minutes=estimated_minutes,
+        pass_mark_percent=pass_mark_percent,
+        created_by=actor.user,
+        status=CourseStatus.DRAFT,
+    )
+    if cover_image:
+        course.cover_image = cover_image
+    course.save()
+    return course
+
+
+@transaction.atomic
+def course_update(
+    *,
+    course: Course,
+    actor: Membership,
+    title: str,
+    summary: str,
+    estimated_minutes: int,
+    pass_mark_percent: int,
+    cover_image: File | None | Literal[False] = None,
+) -> Course:
+    """Change a course's details. `cover_image`: a file replaces it, False removes it, None keeps it.
+
+    Allowed on published courses: attempts keep their own snapshot of what they were graded on.
+    """
+    _ensure_member_of(actor, course.organization_id)
+    locked = _lock_course(course)
+    locked.title = title
+    locked.summary = summary
+    locked.estimated_minutes = estimated_minutes
+    locked.pass_mark_percent = pass_mark_percent
+    if cover_image is False:
+        locked.cover_image = ""
+    elif cover_image:
+        locked.cover_image = cover_image
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def course_publish(*, course: Course, actor: Membership) -> Course:
+    """Publish a course so learners can take it, if the publish rule holds.
+
+    The rule (see `publish_problems`): at least one question, every lesson and question tagged with
+    a standard, every choice question with a correct choice. Otherwise raises CourseNotPublishable
+    listing what is wrong, and nothing changes. `published_at` records this publication.
+    """
+    _ensure_member_of(actor, course.organization_id)
+    locked = _lock_course(course)
+    if locked.status == CourseStatus.PUBLISHED:
+        return locked
+    problems = course_publish_problems(course=locked)
+    if problems:
+        raise CourseNotPublishable(problems)
+    locked.status = CourseStatus.PUBLISHED
+    locked.published_at = timezone.now()
+    locked.save(update_fields=["status", "published_at", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def course_unpublish(*, course: Course, actor: Membership) -> Course:
+    """Back to draft (from published or archived): learners no longer find it among courses to take."""
+    _ensure_member_of(actor, course.organization_id)
+    locked = _lock_course(course)
+    locked.status = CourseStatus.DRAFT
+    locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def course_archive(*, course: Course, actor: Membership) -> Course:
+    """Retire a course: kept with its history (progress, attempts, certificates), no longer offered."""
+    _ensure_member_of(actor, course.organization_id)
+    locked = _lock_course(course)
+    locked.status = CourseStatus.ARCHIVED
+    locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+# --- Lessons ---------------------------------------------------------------------------------------
+#
+# Published courses stay editable, but every content change re-checks the publish rule inside its
+# transaction and is refused (rolled back, CourseNotPublishable with the reasons) when it would
+# break it: a published course never silently changes status under its learners. To make such a
+# change, unpublish first.
+
+
+@transaction.atomic
+def lesson_create(
+    *,
+    course: Course,
+    actor: Membership,
+    title: str,
+    body_markdown: str = "",
+    video_url: str = "",
+    practice_prompt: str = "",
+    standards: Iterable[ServiceStandard] = (),
+) -> Lesson:
+    """Add a lesson at the end of the course; the Markdown body is rendered and sanitized once here."""
+    _ensure_member_of(actor, course.organization_id)
+    standards = _ensure_standards_of(course.organization_id, standards)
+    locked = _lock_course(course)
+    count = Lesson.objects.filter(course=locked).count()
+    lesson = Lesson.objects.create(
+        course=locked,
+        order=count,
+        title=title,
+        body_markdown=body_markdown,
+        body_html=render_markdown(body_markdown),
+        video_url=_validated_video_url(video_url),
+        practice_prompt=practice_prompt,
+    )
+    lesson.standards.set(standards)
+    course_check_still_publishable(course=locked)
+    return lesson
+
+
+@transaction.atomic
+def lesson_update(
+    *,
+    lesson: Lesson,
+    actor: Membership,
+    title: str,
+    body_markdown: str,
+    video_url: str,
+    practice_prompt: str,
+    standards: Iterable[ServiceStandard],
+) -> Lesson:
+    """Change a lesson; re-renders `body_html`. Refused on a published course if it breaks the rule."""
+    _ensure_member_of(actor, lesson.course.organization_id)
+    standards = _ensure_standards_of(lesson.course.organization_id, standards)
+    locked = _lock_course(lesson.course)
+    lesson.title = title
+    lesson.body_markdown = body_markdown
+    lesson.body_html = render_markdown(body_markdown)
+    lesson.video_url = _validated_video_url(video_url)
+    lesson.practice_prompt = practice_prompt
+    lesson.save()
+    lesson.standards.set(standards)
+    course_check_still_publishable(course=locked)
+    return lesson
+
+
+@transaction.atomic
+def lesson_delete(*, lesson: Lesson, actor: Membership) -> None:
+    """Remove a lesson (and learners' completion marks of it) and close the gap in the order."""
+    _ensure_member_of(actor, lesson.course.organization_id)
+    locked = _lock_course(lesson.course)
+    lesson.delete()
+    _renumber(list(Lesson.objects.filter(course=locked)), Lesson)
+    course_check_still_publishable(course=locked)
+
+
+@transaction.atomic
+def lesson_move(*, lesson: Lesson, actor: Membership, direction: Direction) -> None:
+    """Swap a lesson with its neighbor and renumber the course's lessons 0..n-1 in one transaction.
+
+    Moving the first lesson up or the last one down changes nothing.
+    """
+    _ensure_member_of(actor, lesson.course.organization_id)
+    locked = _lock_course(lesson.course)
+    rows = list(Lesson.objects.filter(course=locked).only("id", "order", "course_id"))
+    _renumber(_move(rows, lesson.pk, direction), Lesson)
+
+
+# --- Questions -------------------------------------------------------------------------------------
+
+
+def _normalized_choices(kind: str, choices: Sequence[ChoiceInput]) -> list[ChoiceInput]:
+    choices = [
+        ChoiceInput(text=c.text.strip(), is_correct=c.is_correct, feedback=c.feedback.strip(), id=c.id)
+        for c in choices
+    ]
+    if kind == QuestionKind.TRUE_FALSE and len(choices) == 2:
+        # True/false questions always read True, then False, whatever was typed.
+        choices = [
+            ChoiceInput(text=text, is_correct=c.is_correct, feedback=c.feedback, id=c.id)
+            for text, c in zip(TRUE_FALSE_TEXTS, choices, strict=True)
+        ]
+    problems = choice_problems(kind, choices)
+    if problems:
+        raise ValidationError({"choices": problems})
+    return choices
+
+
+def _save_choices(question: Question, choices: list[ChoiceInput]) -> None:
+    """Update choices in place (ids stay stable), create new ones, delete the ones left out."""
+    credits = choice_credits_from_flags(question.kind, [c.is_correct for c in choices])
+    existing = {choice.pk: choice for choice in Choice.objects.filter(question=question)}
+    if question.kind == QuestionKind.TRUE_FALSE and all(c.id is None for c in choices):
+        # The true/false form has no choice ids: reuse the existing two rows by position.
+        reusable = sorted(existing.values(), key=lambda c: (c.order, c.pk))
+        choices = [
+            ChoiceInput(c.text, c.is_correct, c.feedback, reusable[i].pk if i < len(reusable) else None)
+            for i, c in enumerate(choices)
+        ]
+    kept, to_update, to_create = set(), [], []
+    for order, (data, credit) in enumerate(zip(choices, credits, strict=True)):
+        row = existing.get(data.id) if data.id is not None else None
+        if row is None or row.pk in kept:
+            to_create.append(
+                Choice(question=question, order=order, text=data.text, credit_percent=credit, feedback=data.feedback)
+            )
+            continue
+        kept.add(row.pk)
+        row.order, row.text, row.credit_percent, row.feedback = order, data.text, credit, data.feedback
+        to_update.append(row)
+    Choice.objects.filter(question=question).exclude(pk__in=kept).delete()
+    if to_update:
+        Choice.objects.bulk_update(to_update, ["order", "text", "credit_percent", "feedback"])
+    if to_create:
+        Choice.objects.bulk_create(to_create)
+
+
+@transaction.atomic
+def question_create(
+    *,
+    course: Course,
+    actor: Membership,
+    kind: str,
+    prompt: str,
+    choices: Sequence[ChoiceInput],
+    title: str = "",
+    explanation: str = "",
+    standards: Iterable[ServiceStandard] = (),
+    source: str = QuestionSource.AUTHORED,
+) -> Question:
+    """Add a question at the end of the knowledge check, with its choices and their credits.
+
+    Credits come from the "correct" ticks through `choice_credits_from_flags`; true/false questions
+    get the choices True and False. Raises ValidationError when the choices do not fit the kind.
+    """
+    _ensure_member_of(actor, course.organization_id)
+    standards = _ensure_standards_of(course.organization_id, standards)
+    normalized = _normalized_choices(kind, choices)
+    locked = _lock_course(course)
+    question = Question.objects.create(
+        course=locked,
+        order=Question.objects.filter(course=locked).count(),
+        kind=kind,
+        title=title,
+        prompt=prompt,
+        explanation=explanation,
+        source=source,
+    )
+    question.standards.set(standards)
+    _save_choices(question, normalized)
+    course_check_still_publishable(course=locked)
+    return question
+
+
+@transaction.atomic
+def question_update(
+    *,
+    question: Question,
+    actor: Membership,
+    kind: str,
+    prompt: str,
+    choices: Sequence[ChoiceInput],
+    title: str,
+    explanation: str,
+    standards: Iterable[ServiceStandard],
+) -> Question:
+    """Change a question and its choices. Refused on a published course if it breaks the rule."""
+    _ensure_member_of(actor, question.course.organization_id)
+    standards = _ensure_standards_of(question.course.organization_id, standards)
+    normalized = _normalized_choices(kind, choices)
+    locked = _lock_course(question.course)
+    question.kind = kind
+    question.title = title
+    question.prompt = prompt
+    question.explanation = explanation
+    question.save()
+    question.standards.set(standards)
+    _save_choices(question, normalized)
+    course_check_still_publishable(course=locked)
+    return question
+
+
+@transaction.atomic
+def question_delete(*, question: Question, actor: Membership) -> None:
+    """Remove a question and close the gap. Refused if it is the last one of a published course."""
+    _ensure_member_of(actor, question.course.organization_id)
+    locked = _lock_course(question.course)
+    question.delete()
+    _renumber(list(Question.objects.filter(course=locked)), Question)
+    course_check_still_publishable(course=locked)
+
+
+@transaction.atomic
+def question_move(*, question: Question, actor: Membership, direction: Direction) -> None:
+    """Swap a question with its neighbor and renumber the knowledge check 0..n-1 atomically."""
+    _ensure_member_of(actor, question.course.organization_id)
+    locked = _lock_course(question.course)
+    rows = list(Question.objects.filter(course=locked).only("id", "order", "course_id"))
+    _renumber(_move(rows, question.pk, direction), Question)
+
+
+# --- Programs --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def program_set_courses(*, program: Program, courses: Sequence[Course]) -> None:
+    """Make the program's courses exactly `courses`, in that order.
+
+    Rows of courses that stay keep their identity (only `order` changes); courses of another
+    organization or listed twice are refused.
+    """
+    courses = list(courses)
+    if any(course.organization_id != program.organization_id for course in courses):
+        raise ValidationError({"courses": "Choose courses of this organization only."})
+    ids = [course.pk for course in courses]
+    if len(set(ids)) != len(ids):
+        raise ValidationError({"courses": "A course appears only once in a program."})
+    Program.objects.select_for_update().filter(pk=program.pk).first()
+    ProgramCourse.objects.filter(program=program).exclude(course_id__in=ids).delete()
+    existing = {row.course_id: row for row in ProgramCourse.objects.filter(program=program)}
+    to_update, to_create = [], []
+    for order, course_id in enumerate(ids):
+        row = existing.get(course_id)
+        if row is None:
+            to_create.append(ProgramCourse(program=program, course_id=course_id, order=order))
+        elif row.order != order:
+            row.order = order
+            to_update.append(row)
+    if to_update:
+        ProgramCourse.objects.bulk_update(to_update, ["order"])
+    if to_create:
+        ProgramCourse.objects.bulk_create(to_create)
+
+
+@transaction.atomic
+def program_create(
+    *, actor: Membership, title: str, description: str = "", courses: Sequence[Course] = ()
+) -> Program:
+    """A new program (learning path) of the actor's organization with its ordered courses."""
+    program = Program.objects.create(organization_id=actor.organization_id, title=title, description=description)
+    program_set_courses(program=program, courses=courses)
+    return program
+
+
+@transaction.atomic
+def program_update(
+    *, program: Program, actor: Membership, title: str, description: str, courses: Sequence[Course]
+) -> Program:
+    """Change a program's title, description and ordered courses together."""
+    _ensure_member_of(actor, program.organization_id)
+    program.title = title
+    program.description = description
+    program.save()
+    program_set_courses(program=program, courses=courses)
+    return program
+
+
+@transaction.atomic
+def program_delete(*, program: Program, actor: Membership) -> None:
+    """Delete a program; refused while something that must keep it (e.g. assignments) refers to it."""
+    _ensure_member_of(actor, program.organization_id)
+    try:
+        program.delete()
+    except ProtectedError as error:
+        raise ValidationError("This program is in use (it has assignments) and cannot be deleted.") from error
