@@ -17,3 +17,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
+# No collectstatic before tests: let WhiteNoise look files up on request instead of warning that
+# STATIC_ROOT does not exist.
+WHITENOISE_AUTOREFRESH = True
