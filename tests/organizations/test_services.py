@@ -1,0 +1,303 @@
+"""Services of the organization admin pages: standard history, teams, memberships, settings."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from organizations import services
+from organizations.models import Role, ServiceStandard, ServiceStandardRevision
+from tests import factories
+
+# --- Service standards ------------------------------------------------------------------------
+
+
+def test_standard_create_writes_version_1_with_the_initial_values(acme, alice):
+    standard = services.standard_create(
+        organization=acme,
+        actor=alice.user,
+        code="S1",
+        title="Greet every guest",
+        description="Within ten seconds.",
+        behaviors=["Makes eye contact", "Says hello"],
+        order=3,
+    )
+
+    assert standard.version == 1
+    revision = standard.revisions.get()
+    assert revision.version == 1
+    assert revision.edited_by == alice.user
+    assert revision.changes == {
+        "code": [None, "S1"],
+        "title": [None, "Greet every guest"],
+        "description": [None, "Within ten seconds."],
+        "behaviors": [None, ["Makes eye contact", "Says hello"]],
+        "order": [None, 3],
+        "is_active": [None, True],
+    }
+
+
+def test_two_edits_write_two_revisions_with_their_diffs_and_editors(acme, alice):
+    # given
+    other_admin = factories.member(acme, Role.ADMIN)
+    standard = services.standard_create(
+        organization=acme, actor=alice.user, code="S1", title="Greet", behaviors=["Smiles"]
+    )
+
+    # when
+    first = services.standard_update(standard=standard, actor=alice.user, title="Greet every guest")
+    second = services.standard_update(
+        standard=standard,
+        actor=other_admin.user,
+        title="Greet every guest",  # unchanged: not part of the diff
+        behaviors=["Smiles", "Says hello"],
+        order=5,
+    )
+
+    # then
+    assert (first.version, first.edited_by, first.changes) == (
+        2,
+        alice.user,
+        {"title": ["Greet", "Greet every guest"]},
+    )
+    assert (second.version, second.edited_by, second.changes) == (
+        3,
+        other_admin.user,
+        {"behaviors": [["Smiles"], ["Smiles", "Says hello"]], "order": [0, 5]},
+    )
+    stored = ServiceStandard.objects.get(pk=standard.pk)
+    assert (stored.version, stored.title, stored.behaviors, stored.order) == (
+        3,
+        "Greet every guest",
+        ["Smiles", "Says hello"],
+        5,
+    )
+    assert list(stored.revisions.values_list("version", flat=True)) == [3, 2, 1]
+    assert standard.version == 3  # the caller's instance reflects what was saved
+
+
+def test_an_edit_that_changes_nothing_writes_nothing(acme, alice):
+    standard = services.standard_create(
+        organization=acme, actor=alice.user, code="S1", title="Greet", behaviors=["Smiles"]
+    )
+    updated_at = ServiceStandard.objects.get(pk=standard.pk).updated_at
+
+    revision = services.standard_update(
+        standard=standard, actor=alice.user, code="S1", title="Greet", behaviors=["Smiles"], is_active=True
+    )
+
+    assert revision is None
+    stored = ServiceStandard.objects.get(pk=standard.pk)
+    assert (stored.version, stored.updated_at) == (1, updated_at)
+    assert ServiceStandardRevision.objects.filter(standard=standard).count() == 1
+
+
+def test_the_diff_is_computed_against_the_stored_row_not_a_stale_instance(acme, alice):
+    # given two admins loaded the same standard; the first saves a new title
+    standard = services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+    stale_copy = ServiceStandard.objects.get(pk=standard.pk)
+    services.standard_update(standard=standard, actor=alice.user, title="Greet warmly")
+
+    # when the second one saves from the stale copy
+    revision = services.standard_update(standard=stale_copy, actor=alice.user, title="Greet quickly")
+
+    # then "before" is what was really stored, and the version keeps counting
+    assert revision.changes == {"title": ["Greet warmly", "Greet quickly"]}
+    assert revision.version == 3
+
+
+def test_deactivating_is_a_recorded_revision(acme, alice):
+    standard = services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+
+    revision = services.standard_update(standard=standard, actor=alice.user, is_active=False)
+
+    assert revision.changes == {"is_active": [True, False]}
+    assert ServiceStandard.objects.get(pk=standard.pk).is_active is False
+
+
+def test_standard_update_refuses_fields_that_are_not_versioned(acme, alice):
+    standard = services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+
+    with pytest.raises(TypeError):
+        services.standard_update(standard=standard, actor=alice.user, organization_id=999)
+
+
+def test_a_duplicate_code_is_a_validation_error_not_an_integrity_error(acme, alice):
+    services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+    other = services.standard_create(organization=acme, actor=alice.user, code="S2", title="Listen")
+
+    with pytest.raises(ValidationError) as create_error:
+        services.standard_create(organization=acme, actor=alice.user, code="S1", title="Again")
+    with pytest.raises(ValidationError) as update_error:
+        services.standard_update(standard=other, actor=alice.user, code="S1")
+
+    assert "code" in create_error.value.message_dict
+    assert "code" in update_error.value.message_dict
+    assert ServiceStandard.objects.get(pk=other.pk).code == "S2"
+
+
+def test_the_same_code_may_exist_in_two_organizations(acme, globex, alice, charlie):
+    services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+
+    standard = services.standard_create(organization=globex, actor=charlie.user, code="S1", title="Greet")
+
+    assert standard.organization == globex
+
+
+# --- Teams ------------------------------------------------------------------------------------
+
+
+def test_team_create_sets_its_managers(acme, alice, bob):
+    team = services.team_create(organization=acme, name="Front desk", managers=[bob, alice])
+
+    assert set(team.managers.all()) == {alice, bob}
+
+
+def test_a_team_manager_from_another_organization_is_refused(acme, bob, charlie):
+    with pytest.raises(ValidationError) as error:
+        services.team_create(organization=acme, name="Front desk", managers=[bob, charlie])
+
+    assert "managers" in error.value.message_dict
+    assert not acme.teams.exists()
+
+
+def test_an_employee_cannot_manage_a_team(acme, carol):
+    with pytest.raises(ValidationError):
+        services.team_create(organization=acme, name="Front desk", managers=[carol])
+
+
+def test_a_team_needs_a_manager(acme):
+    with pytest.raises(ValidationError):
+        services.team_create(organization=acme, name="Front desk", managers=[])
+
+
+def test_a_duplicate_team_name_is_a_validation_error(acme, bob):
+    services.team_create(organization=acme, name="Front desk", managers=[bob])
+
+    with pytest.raises(ValidationError) as error:
+        services.team_create(organization=acme, name="Front desk", managers=[bob])
+
+    assert "name" in error.value.message_dict
+
+
+def test_deleting_a_team_keeps_its_members(acme, bob, carol):
+    team = services.team_create(organization=acme, name="Front desk", managers=[bob])
+    carol.team = team
+    carol.save()
+
+    services.team_delete(team=team)
+
+    carol.refresh_from_db()
+    assert carol.team is None
+    assert carol.is_active
+
+
+# --- Memberships ------------------------------------------------------------------------------
+
+
+def _update(membership, **changes):
+    fields = {
+        "role": membership.role,
+        "team": membership.team,
+        "job_title": membership.job_title,
+        "can_author": membership.can_author,
+        "is_active": membership.is_active,
+    }
+    fields.update(changes)
+    return services.membership_update(membership=membership, **fields)
+
+
+def test_the_last_active_admin_cannot_demote_themselves(alice, bob):
+    with pytest.raises(ValidationError) as error:
+        _update(alice, role=Role.MANAGER)
+
+    assert "role" in error.value.message_dict
+    alice.refresh_from_db()
+    assert alice.role == Role.ADMIN
+
+
+def test_the_last_active_admin_cannot_deactivate_themselves(alice):
+    with pytest.raises(ValidationError) as error:
+        _update(alice, is_active=False)
+
+    assert "is_active" in error.value.message_dict
+    alice.refresh_from_db()
+    assert alice.is_active
+
+
+def test_an_inactive_second_admin_does_not_count(acme, alice):
+    factories.member(acme, Role.ADMIN, is_active=False)
+
+    with pytest.raises(ValidationError):
+        _update(alice, role=Role.EMPLOYEE)
+
+
+def test_an_admin_may_step_down_when_another_admin_remains(acme, alice):
+    factories.member(acme, Role.ADMIN)
+
+    updated = _update(alice, role=Role.MANAGER)
+
+    assert updated.role == Role.MANAGER
+
+
+def test_an_admin_of_another_organization_does_not_count(alice, charlie):
+    with pytest.raises(ValidationError):
+        _update(alice, role=Role.EMPLOYEE)
+
+
+def test_membership_update_changes_the_fields(acme, alice, carol):
+    team = factories.TeamFactory(organization=acme)
+
+    updated = _update(carol, role=Role.MANAGER, team=team, job_title="Concierge", can_author=True)
+
+    carol.refresh_from_db()
+    assert (carol.role, carol.team, carol.job_title, carol.can_author) == (
+        Role.MANAGER,
+        team,
+        "Concierge",
+        True,
+    )
+    assert updated.pk == carol.pk
+
+
+def test_may_author_is_kept_only_for_managers(alice, carol):
+    updated = _update(carol, can_author=True)
+
+    assert updated.can_author is False
+
+
+def test_a_team_of_another_organization_is_refused(globex, carol):
+    with pytest.raises(ValidationError):
+        _update(carol, team=factories.TeamFactory(organization=globex))
+
+
+def test_a_manager_made_employee_stops_managing_teams(acme, alice, bob):
+    team = services.team_create(organization=acme, name="Front desk", managers=[bob, alice])
+
+    _update(bob, role=Role.EMPLOYEE)
+
+    assert list(team.managers.all()) == [alice]
+
+
+# --- Organization settings --------------------------------------------------------------------
+
+
+def test_organization_update_changes_the_settings(acme):
+    services.organization_update(
+        organization=acme, name="Acme Resorts", vision="Be loved.", customer_promise="We listen.", time_zone="Asia/Tokyo"
+    )
+
+    acme.refresh_from_db()
+    assert (acme.name, acme.vision, acme.customer_promise, acme.time_zone) == (
+        "Acme Resorts",
+        "Be loved.",
+        "We listen.",
+        "Asia/Tokyo",
+    )
+
+
+def test_organization_update_refuses_an_unknown_time_zone_and_other_fields(acme):
+    with pytest.raises(ValidationError):
+        services.organization_update(organization=acme, time_zone="Mars/Olympus")
+    with pytest.raises(TypeError):
+        services.organization_update(organization=acme, slug="taken")
