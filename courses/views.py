@@ -3,8 +3,391 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from courses import selectors, services
+from courses.forms import CourseForm, LessonForm, MoveForm, ProgramForm, QuestionForm, choice_formset
+from courses.models import Course, CourseStatus, QuestionKind
+from organizations.models import Role
 from organizations.tenancy import member_required
+
+author_required = member_required(author=True)
+
+
+def _add_service_errors(form: Form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: field errors on their field, the rest at the top."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _flash_errors(request: HttpRequest, error: ValidationError, lead: str) -> None:
+    messages.error(request, lead)
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _course(request: HttpRequest, course_id: int, *, for_editing: bool = False) -> Course:
+    membership = request.membership
+    queryset = (
+        selectors.course_for_editing(membership=membership)
+        if for_editing
+        else selectors.courses_for_authoring(membership=membership)
+    )
+    return get_object_or_404(queryset, pk=course_id)
+
+
+def _to_course(course_id: int, anchor: str = "") -> HttpResponse:
+    response = redirect("courses:course_edit", course_id=course_id)
+    if anchor:
+        response["Location"] += f"#{anchor}"
+    return response
+
+
+# --- Courses ---------------------------------------------------------------------------------------
+
+
+@author_required
+def course_list(request: HttpRequest) -> HttpResponse:
+    courses = list(selectors.course_list_for_authoring(membership=request.membership))
+    groups = [
+        (status, label, [course for course in courses if course.status == status])
+        for status, label in CourseStatus.choices
+    ]
+    return render(request, "courses/course_list.html", {"groups": groups, "course_count": len(courses)})
+
+
+@author_required
+def course_create(request: HttpRequest) -> HttpResponse:
+    form = CourseForm(request.POST, request.FILES) if request.method == "POST" else CourseForm()
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        course = services.course_create(
+            actor=request.membership,
+            title=data["title"],
+            summary=data["summary"],
+            estimated_minutes=data["estimated_minutes"],
+            pass_mark_percent=data["pass_mark_percent"],
+            cover_image=form.cover_image_change() or None,
+        )
+        messages.success(request, f"Course “{course.title}” created as a draft. Add lessons and questions next.")
+        return _to_course(course.pk)
+    return render(request, "courses/course_form.html", {"form": form})
+
+
+@author_required
+def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _course(request, course_id, for_editing=True)
+    initial = CourseForm.initial_for(course)
+    if request.method == "POST":
+        form = CourseForm(request.POST, request.FILES, initial=initial)
+        if form.is_valid():
+            data = form.cleaned_data
+            services.course_update(
+                course=course,
+                actor=request.membership,
+                title=data["title"],
+                summary=data["summary"],
+                estimated_minutes=data["estimated_minutes"],
+                pass_mark_percent=data["pass_mark_percent"],
+                cover_image=form.cover_image_change(),
+            )
+            messages.success(request, "Course details saved.")
+            return _to_course(course.pk)
+    else:
+        form = CourseForm(initial=initial)
+    lessons, questions = list(course.lessons.all()), list(course.questions.all())
+    context = {
+        "course": course,
+        "form": form,
+        "lessons": lessons,
+        "questions": questions,
+        "problems": services.publish_problems(lessons=lessons, questions=questions),
+        "question_kinds": QuestionKind.choices,
+    }
+    return render(request, "courses/course_edit.html", context)
+
+
+def _course_status_change(request: HttpRequest, course_id: int, change, done: str) -> HttpResponse:
+    course = _course(request, course_id)
+    change(course=course, actor=request.membership)
+    messages.success(request, done.format(title=course.title))
+    return _to_course(course.pk)
+
+
+@author_required
+@require_POST
+def course_publish(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _course(request, course_id)
+    try:
+        services.course_publish(course=course, actor=request.membership)
+    except services.CourseNotPublishable as error:
+        _flash_errors(request, error, f"“{course.title}” cannot be published yet:")
+    else:
+        messages.success(request, f"“{course.title}” is published: learners can now take it.")
+    return _to_course(course.pk)
+
+
+@author_required
+@require_POST
+def course_unpublish(request: HttpRequest, course_id: int) -> HttpResponse:
+    return _course_status_change(
+        request, course_id, services.course_unpublish, "“{title}” is a draft again: learners no longer see it."
+    )
+
+
+@author_required
+@require_POST
+def course_archive(request: HttpRequest, course_id: int) -> HttpResponse:
+    return _course_status_change(
+        request, course_id, services.course_archive, "“{title}” is archived; its history is kept."
+    )
+
+
+@author_required
+def course_preview(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _course(request, course_id, for_editing=True)
+    context = {"course": course, "lessons": list(course.lessons.all()), "questions": list(course.questions.all())}
+    return render(request, "courses/course_preview.html", context)
+
+
+# --- Lessons ---------------------------------------------------------------------------------------
+
+
+def _lesson(request: HttpRequest, course_id: int, lesson_id: int):
+    lessons = selectors.lessons_for_authoring(membership=request.membership, course_id=course_id)
+    return get_object_or_404(lessons, pk=lesson_id)
+
+
+@author_required
+def lesson_create(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _course(request, course_id)
+    standards = selectors.standards_for_tagging(membership=request.membership)
+    form = LessonForm(request.POST if request.method == "POST" else None, standards_queryset=standards)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lesson_create(course=course, actor=request.membership, **form.cleaned_data)
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, f"Lesson “{form.cleaned_data['title']}” added.")
+            return _to_course(course.pk, "lessons")
+    return render(request, "courses/lesson_form.html", {"course": course, "form": form, "lesson": None})
+
+
+@author_required
+def lesson_edit(request: HttpRequest, course_id: int, lesson_id: int) -> HttpResponse:
+    lesson = _lesson(request, course_id, lesson_id)
+    initial = LessonForm.initial_for(lesson)
+    standards = selectors.standards_for_tagging(membership=request.membership, keep_ids=initial["standards"])
+    if request.method == "POST":
+        form = LessonForm(request.POST, initial=initial, standards_queryset=standards)
+        if form.is_valid():
+            try:
+                services.lesson_update(lesson=lesson, actor=request.membership, **form.cleaned_data)
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            else:
+                messages.success(request, f"Lesson “{lesson.title}” saved.")
+                return _to_course(lesson.course_id, "lessons")
+    else:
+        form = LessonForm(initial=initial, standards_queryset=standards)
+    return render(request, "courses/lesson_form.html", {"course": lesson.course, "form": form, "lesson": lesson})
+
+
+@author_required
+def lesson_delete(request: HttpRequest, course_id: int, lesson_id: int) -> HttpResponse:
+    lesson = _lesson(request, course_id, lesson_id)
+    if request.method == "POST":
+        try:
+            services.lesson_delete(lesson=lesson, actor=request.membership)
+        except ValidationError as error:
+            _flash_errors(request, error, f"Lesson “{lesson.title}” was not deleted:")
+        else:
+            messages.success(request, f"Lesson “{lesson.title}” deleted.")
+        return _to_course(lesson.course_id, "lessons")
+    context = {"course": lesson.course, "thing": "lesson", "object": lesson}
+    return render(request, "courses/confirm_delete.html", context)
+
+
+@author_required
+@require_POST
+def lesson_move(request: HttpRequest, course_id: int, lesson_id: int) -> HttpResponse:
+    lesson = _lesson(request, course_id, lesson_id)
+    form = MoveForm(request.POST)
+    if form.is_valid():
+        services.lesson_move(lesson=lesson, actor=request.membership, direction=form.cleaned_data["direction"])
+    return _to_course(lesson.course_id, "lessons")
+
+
+# --- Questions -------------------------------------------------------------------------------------
+
+
+def _question(request: HttpRequest, course_id: int, question_id: int):
+    questions = selectors.questions_for_authoring(membership=request.membership, course_id=course_id)
+    return get_object_or_404(questions, pk=question_id)
+
+
+def _question_arguments(form: QuestionForm) -> dict:
+    data = form.cleaned_data
+    return {
+        "kind": data["kind"],
+        "title": data["title"],
+        "prompt": data["prompt"],
+        "explanation": data["explanation"],
+        "standards": data["standards"],
+        "choices": form.choice_inputs,
+    }
+
+
+@author_required
+def question_create(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _course(request, course_id)
+    standards = selectors.standards_for_tagging(membership=request.membership)
+    data = request.POST if request.method == "POST" else None
+    kind = request.GET.get("kind")
+    initial = {"kind": kind} if kind in QuestionKind.values else {}
+    choices = choice_formset(data=data)
+    form = QuestionForm(data, initial=initial, standards_queryset=standards, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.question_create(course=course, actor=request.membership, **_question_arguments(form))
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, "Question added.")
+            return _to_course(course.pk, "questions")
+    return render(
+        request, "courses/question_form.html", {"course": course, "form": form, "choices": choices, "question": None}
+    )
+
+
+@author_required
+def question_edit(request: HttpRequest, course_id: int, question_id: int) -> HttpResponse:
+    question = _question(request, course_id, question_id)
+    initial = QuestionForm.initial_for(question)
+    standards = selectors.standards_for_tagging(membership=request.membership, keep_ids=initial["standards"])
+    data = request.POST if request.method == "POST" else None
+    choices = choice_formset(data=data, question=question)
+    form = QuestionForm(data, initial=initial, standards_queryset=standards, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.question_update(question=question, actor=request.membership, **_question_arguments(form))
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, "Question saved.")
+            return _to_course(question.course_id, "questions")
+    context = {"course": question.course, "form": form, "choices": choices, "question": question}
+    return render(request, "courses/question_form.html", context)
+
+
+@author_required
+def question_delete(request: HttpRequest, course_id: int, question_id: int) -> HttpResponse:
+    question = _question(request, course_id, question_id)
+    if request.method == "POST":
+        try:
+            services.question_delete(question=question, actor=request.membership)
+        except ValidationError as error:
+            _flash_errors(request, error, "The question was not deleted:")
+        else:
+            messages.success(request, "Question deleted.")
+        return _to_course(question.course_id, "questions")
+    context = {"course": question.course, "thing": "question", "object": question}
+    return render(request, "courses/confirm_delete.html", context)
+
+
+@author_required
+@require_POST
+def question_move(request: HttpRequest, course_id: int, question_id: int) -> HttpResponse:
+    question = _question(request, course_id, question_id)
+    form = MoveForm(request.POST)
+    if form.is_valid():
+        services.question_move(question=question, actor=request.membership, direction=form.cleaned_data["direction"])
+    return _to_course(question.course_id, "questions")
+
+
+# --- Programs --------------------------------------------------------------------------------------
+
+
+@author_required
+def program_list(request: HttpRequest) -> HttpResponse:
+    programs = list(selectors.programs_for_authoring(membership=request.membership))
+    return render(request, "courses/program_list.html", {"programs": programs})
+
+
+@author_required
+def program_create(request: HttpRequest) -> HttpResponse:
+    courses = selectors.courses_for_program_choice(membership=request.membership)
+    form = ProgramForm(request.POST if request.method == "POST" else None, courses=courses)
+    if request.method == "POST" and form.is_valid():
+        try:
+            program = services.program_create(
+                actor=request.membership,
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                courses=form.selected_courses(),
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, f"Program “{program.title}” created.")
+            return redirect("courses:program_list")
+    return render(request, "courses/program_form.html", {"form": form, "program": None})
+
+
+@author_required
+def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
+    program = get_object_or_404(selectors.programs_for_authoring(membership=request.membership), pk=program_id)
+    selected = [row.course_id for row in program.program_courses.all()]
+    courses = selectors.courses_for_program_choice(membership=request.membership, keep_ids=selected)
+    form = ProgramForm(
+        request.POST if request.method == "POST" else None,
+        courses=courses,
+        selected=selected,
+        initial={"title": program.title, "description": program.description},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.program_update(
+                program=program,
+                actor=request.membership,
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                courses=form.selected_courses(),
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, f"Program “{program.title}” saved.")
+            return redirect("courses:program_list")
+    return render(request, "courses/program_form.html", {"form": form, "program": program})
+
+
+@author_required
+def program_delete(request: HttpRequest, program_id: int) -> HttpResponse:
+    program = get_object_or_404(selectors.programs_for_authoring(membership=request.membership), pk=program_id)
+    if request.method == "POST":
+        try:
+            services.program_delete(program=program, actor=request.membership)
+        except ValidationError as error:
+            _flash_errors(request, error, f"Program “{program.title}” was not deleted:")
+        else:
+            messages.success(request, f"Program “{program.title}” deleted.")
+        return redirect("courses:program_list")
+    return render(request, "courses/confirm_delete.html", {"thing": "program", "object": program})
+
+
+# --- Coverage --------------------------------------------------------------------------------------
+
+
+@member_required(Role.ADMIN)
+def coverage(request: HttpRequest) -> HttpResponse:
+    matrix = selectors.standards_coverage(membership=request.membership)
+    return render(request, "courses/coverage.html", {"matrix": matrix})
