@@ -1,0 +1,42 @@
+"""`manage.py seed_demo`: a demo organization to explore the product with, safe to run again.
+
+It lives in `courses`, the rightmost app the demo needs, because it may call into every app to its
+left (organizations must not import courses).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.urls import reverse
+
+from organizations.demo import seed_demo_organization
+from organizations.models import Membership, Role
+
+
+def _role_label(membership: Membership) -> str:
+    if membership.role == Role.MANAGER and membership.can_author:
+        return "manager, may author courses"
+    return membership.get_role_display().lower()
+
+
+class Command(BaseCommand):
+    help = "Create the demo organization (Switchback Cycles) and its people; running it again changes nothing."
+
+    def handle(self, *args, **options) -> None:
+        demo = seed_demo_organization()
+
+        status = "created" if demo.created else "already present, left unchanged"
+        self.stdout.write(f"Demo organization “{demo.organization.name}”: {status}.")
+        self.stdout.write("")
+        self.stdout.write(f"  Sign in at: {settings.SITE_URL}{reverse('account_login')}")
+        self.stdout.write(f"  Password for every demo person: {demo.password}")
+        self.stdout.write("")
+        width = max(len(m.user.email) for m in demo.people)
+        for membership in demo.people:
+            team = f", {membership.team.name}" if membership.team_id else ""
+            self.stdout.write(
+                f"  {membership.user.email:<{width}}  {membership.user.name} — {membership.job_title}"
+                f" ({_role_label(membership)}{team})"
+            )
+        self.stdout.write("")
