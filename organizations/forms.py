@@ -1,6 +1,12 @@
 """Input parsing and validation for organization pages and sign-up."""
 
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from organizations.models import Membership, Organization, Role, ServiceStandard, Team, time_zone_choices
 
 
 class InvitationSignupForm(forms.Form):
@@ -8,3 +14,161 @@ class InvitationSignupForm(forms.Form):
 
     def signup(self, request, user) -> None:
         pass
+
+
+# --- Organization settings, service standards, teams, people and the switcher -----------------
+
+
+class OrganizationSettingsForm(forms.Form):
+    name = forms.CharField(max_length=150)
+    vision = forms.CharField(
+        label="Vision statement",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Where the organization is heading, in a sentence or two. Shown on everyone's home page.",
+    )
+    customer_promise = forms.CharField(
+        label="Customer-experience promise",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The experience every customer can count on. Every standard and lesson serves it.",
+    )
+    time_zone = forms.ChoiceField(
+        label="Default time zone",
+        choices=time_zone_choices,
+        help_text="Used for people who have not chosen their own time zone.",
+    )
+
+    @staticmethod
+    def initial_for(organization: Organization) -> dict[str, Any]:
+        return {name: getattr(organization, name) for name in ("name", "vision", "customer_promise", "time_zone")}
+
+
+class ServiceStandardForm(forms.Form):
+    """A standard's fields; behaviors are typed one per line and cleaned into a list."""
+
+    code = forms.CharField(max_length=12, help_text="A short code such as S1, unique in the organization.")
+    title = forms.CharField(max_length=160)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    behaviors = forms.CharField(
+        label="Observable behaviors",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One behavior per line, for example “Greets the customer within 10 seconds”.",
+    )
+    order = forms.IntegerField(
+        min_value=0, initial=0, help_text="Standards are listed from the lowest number to the highest."
+    )
+
+    def __init__(self, *args: Any, organization_id: int, standard: ServiceStandard | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.organization_id = organization_id
+        self.standard = standard
+
+    @staticmethod
+    def initial_for(standard: ServiceStandard) -> dict[str, Any]:
+        return {
+            "code": standard.code,
+            "title": standard.title,
+            "description": standard.description,
+            "behaviors": "\n".join(standard.behaviors or []),
+            "order": standard.order,
+        }
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        others = ServiceStandard.objects.of_organization(self.organization_id).filter(code__iexact=code)
+        if self.standard is not None:
+            others = others.exclude(pk=self.standard.pk)
+        if others.exists():
+            raise ValidationError(
+                "Another standard of this organization already has the code “%(code)s”.",
+                code="duplicate",
+                params={"code": code},
+            )
+        return code
+
+    def clean_behaviors(self) -> list[str]:
+        lines = (line.strip() for line in self.cleaned_data["behaviors"].splitlines())
+        return [line for line in lines if line]
+
+
+class TeamManagersField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Membership) -> str:
+        return f"{obj.user.display_name} ({obj.get_role_display()})"
+
+
+class TeamForm(forms.Form):
+    """A team's name and managers; the manager choices are the acting organization's only."""
+
+    name = forms.CharField(max_length=120)
+    managers = TeamManagersField(
+        queryset=Membership.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="One or more of the organization's managers or admins.",
+        error_messages={"required": "Choose at least one manager."},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        organization_id: int,
+        manager_choices: QuerySet[Membership],
+        team: Team | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        self.organization_id = organization_id
+        self.team = team
+        self.fields["managers"].queryset = manager_choices
+
+    @staticmethod
+    def initial_for(team: Team) -> dict[str, Any]:
+        return {"name": team.name, "managers": [manager.pk for manager in team.managers.all()]}
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        others = Team.objects.of_organization(self.organization_id).filter(name__iexact=name)
+        if self.team is not None:
+            others = others.exclude(pk=self.team.pk)
+        if others.exists():
+            raise ValidationError(
+                "This organization already has a team named “%(name)s”.", code="duplicate", params={"name": name}
+            )
+        return name
+
+
+class MembershipForm(forms.Form):
+    """What an admin may change about a person's membership; teams are the acting organization's."""
+
+    role = forms.ChoiceField(choices=Role.choices)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="No team")
+    job_title = forms.CharField(max_length=120, required=False)
+    can_author = forms.BooleanField(
+        label="May author courses",
+        required=False,
+        help_text="Only for managers: admins may always author courses, employees never.",
+    )
+    is_active = forms.BooleanField(
+        label="Active",
+        required=False,
+        help_text="Inactive people can no longer act in this organization and receive no follow-ups.",
+    )
+
+    def __init__(self, *args: Any, team_choices: QuerySet[Team], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = team_choices
+
+    @staticmethod
+    def initial_for(membership: Membership) -> dict[str, Any]:
+        return {
+            "role": membership.role,
+            "team": membership.team_id,
+            "job_title": membership.job_title,
+            "can_author": membership.can_author,
+            "is_active": membership.is_active,
+        }
+
+
+class SwitchOrganizationForm(forms.Form):
+    organization = forms.IntegerField(min_value=1)

@@ -1,12 +1,232 @@
-"""Reads scoped to the acting membership. Every object a view shows comes through a selector here."""
+"""Reads scoped to the acting membership. Every object a view shows comes through a selector here.
+
+Each selector takes the acting `membership=` and scopes with `.of_organization(...)`, so an id of
+another organization's row is a 404 (`get_object_or_404` on the scoped queryset), never a 403.
+List selectors preload everything their page renders: templates never trigger queries.
+"""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from organizations.models import Membership, ServiceStandard
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from organizations.models import (
+    Membership,
+    Organization,
+    Role,
+    ServiceStandard,
+    ServiceStandardRevision,
+    Team,
+    User,
+)
+from organizations.services import STANDARD_TRACKED_FIELDS
+
+
+# --- Organization -------------------------------------------------------------------------------
+
+
+def organization_for_settings(*, membership: Membership) -> Organization:
+    """A fresh copy of the member's organization to edit.
+
+    Fresh, so that a form that fails validation never alters `request.membership.organization`,
+    which the page's navigation still renders.
+    """
+    return get_object_or_404(Organization, pk=membership.organization_id)
+
+
+# --- Service standards --------------------------------------------------------------------------
 
 
 def standards_for_home(*, membership: Membership) -> QuerySet[ServiceStandard]:
     """The active standards of the member's organization, in their display order."""
     return ServiceStandard.objects.of_organization(membership.organization_id).filter(is_active=True)
+
+
+def standards_for_admin(*, membership: Membership) -> QuerySet[ServiceStandard]:
+    """Every standard of the organization, active or not, in display order (one query)."""
+    return ServiceStandard.objects.of_organization(membership.organization_id).order_by("order", "code", "pk")
+
+
+def standard_get(*, membership: Membership, standard_id: int) -> ServiceStandard:
+    """One standard of the member's organization; 404 for any other id."""
+    return get_object_or_404(ServiceStandard.objects.of_organization(membership.organization_id), pk=standard_id)
+
+
+@dataclass(frozen=True)
+class ListItem:
+    text: str
+    changed: bool  # removed (in a "before" list) or added (in an "after" list)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of one revision, ready to show: scalars as text, lists item by item."""
+
+    name: str
+    label: str
+    before: str | None = None
+    after: str | None = None
+    is_list: bool = False
+    before_items: list[ListItem] = field(default_factory=list)
+    after_items: list[ListItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RevisionEntry:
+    version: int
+    edited_by: User | None
+    edited_at: datetime
+    changes: list[FieldChange]
+
+
+def _display(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
+
+
+def _field_change(name: str, before: Any, after: Any) -> FieldChange:
+    try:
+        label = str(ServiceStandard._meta.get_field(name).verbose_name).capitalize()
+    except Exception:  # a field recorded by an older version of the model
+        label = name.replace("_", " ").capitalize()
+    if isinstance(before, list) or isinstance(after, list):
+        before_list = [str(item) for item in before or []]
+        after_list = [str(item) for item in after or []]
+        return FieldChange(
+            name=name,
+            label=label,
+            is_list=True,
+            before_items=[ListItem(item, item not in after_list) for item in before_list],
+            after_items=[ListItem(item, item not in before_list) for item in after_list],
+        )
+    return FieldChange(name=name, label=label, before=_display(before), after=_display(after))
+
+
+def _ordered_changes(changes: dict[str, list[Any]]) -> list[FieldChange]:
+    known = [name for name in STANDARD_TRACKED_FIELDS if name in changes]
+    others = sorted(name for name in changes if name not in STANDARD_TRACKED_FIELDS)
+    return [_field_change(name, *changes[name]) for name in known + others]
+
+
+def standard_history(*, membership: Membership, standard: ServiceStandard) -> list[RevisionEntry]:
+    """The revisions of a standard, newest first, each with who, when and before/after per field.
+
+    `standard` must come from `standard_get`; the organization filter is repeated here so that this
+    selector alone can never show another organization's history.
+    """
+    revisions = (
+        ServiceStandardRevision.objects.filter(
+            standard=standard, standard__organization_id=membership.organization_id
+        )
+        .select_related("edited_by")
+        .order_by("-version")
+    )
+    return [
+        RevisionEntry(
+            version=revision.version,
+            edited_by=revision.edited_by,
+            edited_at=revision.edited_at,
+            changes=_ordered_changes(revision.changes),
+        )
+        for revision in revisions
+    ]
+
+
+# --- Teams --------------------------------------------------------------------------------------
+
+
+def teams_for_admin(*, membership: Membership) -> QuerySet[Team]:
+    """The organization's teams with their managers (and their users) and active member counts.
+
+    Three queries whatever the number of teams: teams with counts, managers, managers' users.
+    """
+    managers = Membership.objects.select_related("user").order_by("user__name", "user__email")
+    return (
+        Team.objects.of_organization(membership.organization_id)
+        .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
+        .prefetch_related(Prefetch("managers", queryset=managers))
+        .order_by("name")
+    )
+
+
+def team_get(*, membership: Membership, team_id: int) -> Team:
+    """One team of the member's organization, with its managers; 404 for any other id."""
+    return get_object_or_404(
+        Team.objects.of_organization(membership.organization_id).prefetch_related("managers"), pk=team_id
+    )
+
+
+def team_choices(*, membership: Membership) -> QuerySet[Team]:
+    """The teams a member may be placed in: only the acting organization's."""
+    return Team.objects.of_organization(membership.organization_id).order_by("name")
+
+
+def team_manager_choices(*, membership: Membership) -> QuerySet[Membership]:
+    """Who may manage a team: the organization's active managers and admins (with their users)."""
+    return (
+        Membership.objects.of_organization(membership.organization_id)
+        .active()
+        .filter(role__in=[Role.MANAGER, Role.ADMIN])
+        .select_related("user")
+        .order_by("user__name", "user__email")
+    )
+
+
+# --- People -------------------------------------------------------------------------------------
+
+
+def members_visible_to(*, membership: Membership) -> QuerySet[Membership]:
+    """The memberships the acting member may list.
+
+    Admins: everyone in the organization, active or not, with the teams each one manages.
+    Managers: the active members of the teams they manage (read-only). Anyone else: nobody.
+    """
+    members = (
+        Membership.objects.of_organization(membership.organization_id)
+        .select_related("user", "team")
+        .order_by("user__name", "user__email", "pk")
+    )
+    if membership.role == Role.ADMIN:
+        return members.prefetch_related(Prefetch("managed_teams", queryset=Team.objects.order_by("name")))
+    if membership.role == Role.MANAGER:
+        return members.filter(is_active=True, team__managers=membership)
+    return members.none()
+
+
+def membership_get(*, membership: Membership, membership_id: int) -> Membership:
+    """One membership of the acting organization, with its user and team; 404 for any other id."""
+    return get_object_or_404(
+        Membership.objects.of_organization(membership.organization_id).select_related("user", "team"),
+        pk=membership_id,
+    )
+
+
+# --- Organization switcher ----------------------------------------------------------------------
+
+
+def memberships_for_switcher(*, user: User) -> QuerySet[Membership]:
+    """The person's active memberships, with their organizations, by organization name.
+
+    Crosses organizations on purpose: it is the one list of where this person may act.
+    """
+    return (
+        Membership.objects.active()
+        .filter(user=user)
+        .select_related("organization")
+        .order_by("organization__name", "organization_id")
+    )
+
+
+def membership_for_switch(*, user: User, organization_id: int) -> Membership:
+    """The person's active membership in the organization; 404 if they are not an active member."""
+    return get_object_or_404(
+        Membership.objects.active().filter(user=user).select_related("organization"),
+        organization_id=organization_id,
+    )

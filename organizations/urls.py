@@ -7,4 +7,17 @@ app_name = "organizations"
 urlpatterns = [
     path("", views.home, name="home"),
     path("no-organization/", views.no_organization, name="no_organization"),
+    path("organization/settings/", views.organization_settings, name="settings"),
+    path("organization/switch/", views.switch, name="switch"),
+    path("standards/", views.standard_list, name="standard_list"),
+    path("standards/new/", views.standard_create, name="standard_create"),
+    path("standards/<int:standard_id>/edit/", views.standard_edit, name="standard_edit"),
+    path("standards/<int:standard_id>/history/", views.standard_history, name="standard_history"),
+    path("standards/<int:standard_id>/active/", views.standard_set_active, name="standard_set_active"),
+    path("teams/", views.team_list, name="team_list"),
+    path("teams/new/", views.team_create, name="team_create"),
+    path("teams/<int:team_id>/edit/", views.team_edit, name="team_edit"),
+    path("teams/<int:team_id>/delete/", views.team_delete, name="team_delete"),
+    path("people/", views.member_list, name="member_list"),
+    path("people/<int:membership_id>/edit/", views.member_edit, name="member_edit"),
 ]
