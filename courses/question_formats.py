@@ -1,0 +1,649 @@
+"""Parsers for the plain-text question formats trainers already have: Moodle GIFT and Aiken.
+
+Pure Python, no Django: `parse_gift(text)` and `parse_aiken(text)` return a `ParseResult` holding the
+questions they understood and every problem found, each with the 1-based line of the file it is on.
+Parsing never stops at the first problem, so an author fixes a file in one round.
+
+GIFT follows Moodle's importer (question/format/gift/format.php) so that a file Moodle accepts
+means the same here, with these deliberate differences:
+
+- Only choice questions become questions: single choice `{=right ~wrong}`, multiple choice with
+  weights `{~%50%a ~%50%b ~%-100%c}`, true/false `{T}` `{TRUE}` `{F}` `{FALSE}`, and the missing-word
+  form of a choice question (the blank becomes "_____" in the prompt). Short answer, numerical,
+  matching, essay, description and missing-word true/false questions are reported as unsupported.
+- What Moodle silently turns into something else is reported: an unknown escape such as `\\d`, text
+  before the first `~`/`=`, an unclosed `::title`, a second answer block, a weight that is not one
+  of Moodle's grade percentages (Moodle refuses those too, at save time), positive weights of a
+  multiple-choice question that do not add up to 100%.
+- Text is plain: the `[html]`, `[moodle]`, `[markdown]` and `[plain]` markers are removed and the
+  text kept as written (it is escaped when shown, never rendered as HTML).
+
+Credits: a choice carries `credit_percent` only when its question uses explicit weights (`%50%`);
+then every choice of that question has one (`=` is 100, `~` is 0, as in Moodle). Otherwise all are
+None and the importer derives them from the `correct` flags with the shared authoring rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+SINGLE = "single"
+MULTIPLE = "multiple"
+TRUE_FALSE = "true_false"
+
+MAX_TITLE_LENGTH = 160
+BLANK = "_____"
+TRUE_TEXT, FALSE_TEXT = "True", "False"
+
+# Moodle's grade options (question_bank::fraction_options_full), as percentages. A weight is valid
+# when it is within 0.001 of one of them (Moodle: 0.00001 as a fraction), e.g. 33.333 or 33.33333.
+_MOODLE_POSITIVE_GRADES = (
+    "100", "90", "83.33333", "80", "75", "70", "66.66667", "60", "50", "40", "33.33333", "30", "25",
+    "20", "16.66667", "14.28571", "12.5", "11.11111", "10", "5",
+)  # fmt: skip
+MOODLE_GRADES = tuple(
+    sorted({Decimal(0)} | {sign * Decimal(g) for g in _MOODLE_POSITIVE_GRADES for sign in (1, -1)})
+)
+_GRADE_TOLERANCE = Decimal("0.001")
+
+_FORMAT_MARKERS = ("html", "moodle", "markdown", "plain")
+_ESCAPABLE = {"~": "~", "=": "=", "#": "#", "{": "{", "}": "}", ":": ":", "\\": "\\", "n": "\n"}
+_TRUE_FALSE_WORDS = {"T": True, "TRUE": True, "F": False, "FALSE": False}
+_RAW_NEWLINE = "\x00"  # stands for a line break of the file while text is assembled
+_STRAY_CLOSE = "A } without an opening {: escape it as \\} if it is text."
+
+
+@dataclass(frozen=True, order=True)
+class ParseError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"Line {self.line}: {self.message}"
+
+
+@dataclass
+class ParsedChoice:
+    text: str
+    credit_percent: int | None = None  # None: no explicit weight, derive it from `correct`
+    feedback: str = ""
+    correct: bool = False
+
+
+@dataclass
+class ParsedQuestion:
+    kind: str
+    title: str
+    prompt: str
+    explanation: str
+    choices: list[ParsedChoice]
+    category: str = ""
+    line: int = 0
+
+    @property
+    def has_explicit_credits(self) -> bool:
+        return any(choice.credit_percent is not None for choice in self.choices)
+
+
+@dataclass
+class ParseResult:
+    questions: list[ParsedQuestion] = field(default_factory=list)
+    errors: list[ParseError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _lines_of(text: str) -> list[str]:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _strip_format_marker(text: str) -> str:
+    """Drop a leading [html]/[moodle]/[markdown]/[plain]; other bracketed text is kept, as in Moodle."""
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        end = stripped.find("]")
+        if end > 0 and stripped[1:end] in _FORMAT_MARKERS:
+            return stripped[end + 1 :]
+    return text
+
+
+def _finish(text: str, *, keep_line_breaks: bool) -> str:
+    """Assembled text → final text: file line breaks kept (prompts) or joined with spaces (answers)."""
+    text = _strip_format_marker(text)
+    if keep_line_breaks:
+        text = re.sub(rf"[ \t]*{_RAW_NEWLINE}[ \t]*", "\n", text)
+    else:
+        text = re.sub(rf"[ \t]*{_RAW_NEWLINE}[ \t]*", " ", text)
+    return text.strip()
+
+
+# --- GIFT --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Ch:
+    """One character of a question with the file line it came from. Escaped characters are
+    `literal`: they never act as GIFT syntax."""
+
+    ch: str
+    line: int
+    literal: bool = False
+
+    def is_(self, ch: str) -> bool:
+        return not self.literal and self.ch == ch
+
+    @property
+    def is_space(self) -> bool:
+        return not self.literal and self.ch in " \t" + _RAW_NEWLINE
+
+
+def _text(chars: list[_Ch]) -> str:
+    return "".join(c.ch for c in chars)
+
+
+def _trim(chars: list[_Ch]) -> list[_Ch]:
+    start, end = 0, len(chars)
+    while start < end and chars[start].is_space:
+        start += 1
+    while end > start and chars[end - 1].is_space:
+        end -= 1
+    return chars[start:end]
+
+
+def _find(chars: list[_Ch], ch: str, start: int = 0) -> int:
+    for index in range(start, len(chars)):
+        if chars[index].is_(ch):
+            return index
+    return -1
+
+
+def _split_once(chars: list[_Ch], ch: str) -> tuple[list[_Ch], list[_Ch] | None]:
+    index = _find(chars, ch)
+    if index < 0:
+        return chars, None
+    return chars[:index], chars[index + 1 :]
+
+
+def _tokenize(numbered_lines: list[tuple[int, str]], errors: list[ParseError]) -> list[_Ch]:
+    chars: list[_Ch] = []
+    previous = 0
+    for number, line in numbered_lines:
+        if previous:
+            chars.append(_Ch(_RAW_NEWLINE, previous))
+        previous = number
+        index = 0
+        while index < len(line):
+            ch = line[index]
+            if ch == "\\":
+                following = line[index + 1] if index + 1 < len(line) else ""
+                if following and following in _ESCAPABLE:
+                    chars.append(_Ch(_ESCAPABLE[following], number, literal=True))
+                    index += 2
+                    continue
+                if following:
+                    errors.append(
+                        ParseError(
+                            number,
+                            f"Unknown escape “\\{following}”: only \\~ \\= \\# \\{{ \\}} \\: \\\\ and \\n "
+                            "are escapes; write \\\\ for a backslash.",
+                        )
+                    )
+                else:
+                    errors.append(
+                        ParseError(
+                            number, "A backslash ends the line: write \\\\ for a backslash, \\n for a line break."
+                        )
+                    )
+                chars.append(_Ch("\\", number, literal=True))
+                index += 1
+                continue
+            chars.append(_Ch(ch, number))
+            index += 1
+    return chars
+
+
+def parse_gift(text: str) -> ParseResult:
+    """Parse a Moodle GIFT file: questions separated by blank lines, `//` comment lines, `$CATEGORY:`."""
+    result = ParseResult()
+    category = ""
+    block: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        nonlocal category
+        lines = [(number, line) for number, line in block if not line.lstrip().startswith("//")]
+        block.clear()
+        if not lines:
+            return
+        first_number, first = lines[0]
+        if first.strip().startswith("$CATEGORY:"):
+            category = first.strip()[len("$CATEGORY:") :].strip()
+            lines = lines[1:]  # Moodle wants a blank line after it; a question right below is still read
+            if not lines:
+                return
+        question = _gift_question(lines, category, result.errors)
+        if question is not None:
+            result.questions.append(question)
+
+    for number, line in enumerate(_lines_of(text), start=1):
+        if line.strip():
+            block.append((number, line))
+        else:
+            flush()
+    flush()
+    result.errors.sort()
+    return result
+
+
+def _gift_question(lines: list[tuple[int, str]], category: str, errors: list[ParseError]) -> ParsedQuestion | None:
+    own_errors: list[ParseError] = []
+    chars = _trim(_tokenize(lines, own_errors))
+    if not chars:
+        errors.extend(own_errors)
+        return None
+    start_line = chars[0].line
+    question = _gift_question_body(chars, start_line, category, own_errors)
+    errors.extend(own_errors)
+    return question if not own_errors else None
+
+
+def _gift_question_body(
+    chars: list[_Ch], start_line: int, category: str, errors: list[ParseError]
+) -> ParsedQuestion | None:
+    # ::Title::
+    title = ""
+    if len(chars) >= 2 and chars[0].is_(":") and chars[1].is_(":"):
+        end = next(
+            (i for i in range(2, len(chars) - 1) if chars[i].is_(":") and chars[i + 1].is_(":")),
+            -1,
+        )
+        if end < 0:
+            errors.append(ParseError(start_line, "The title opened with :: is never closed with ::."))
+            return None
+        title = _finish(_text(chars[2:end]), keep_line_breaks=False)
+        if len(title) > MAX_TITLE_LENGTH:
+            errors.append(ParseError(start_line, f"The title is longer than {MAX_TITLE_LENGTH} characters."))
+        chars = _trim(chars[end + 2 :])
+
+    # The answer block: the first unescaped { and the first } after it.
+    open_at = _find(chars, "{")
+    close_at = _find(chars, "}", open_at + 1) if open_at >= 0 else -1
+    stray_close = _find(chars, "}")
+    if open_at < 0:
+        if stray_close >= 0:
+            errors.append(ParseError(chars[stray_close].line, _STRAY_CLOSE))
+        else:
+            errors.append(
+                ParseError(
+                    start_line,
+                    "Unsupported question type: description (text without an answer block in braces).",
+                )
+            )
+        return None
+    if stray_close >= 0 and stray_close < open_at:
+        errors.append(ParseError(chars[stray_close].line, _STRAY_CLOSE))
+        return None
+    if close_at < 0:
+        errors.append(ParseError(chars[open_at].line, "The answer block opened with { is never closed with }."))
+        return None
+    nested = _find(chars, "{", open_at + 1)
+    if 0 <= nested < close_at:
+        errors.append(
+            ParseError(chars[nested].line, "A { inside an answer block: close the block first, or escape it as \\{.")
+        )
+        return None
+    for extra in range(close_at + 1, len(chars)):
+        if chars[extra].is_("{") or chars[extra].is_("}"):
+            errors.append(
+                ParseError(
+                    chars[extra].line,
+                    "A second answer block in one question: separate questions with a blank line "
+                    "(a brace in text is written \\{ or \\}).",
+                )
+            )
+            return None
+
+    brace_line = chars[open_at].line
+    after = chars[close_at + 1 :]
+    missing_word = any(not c.is_space for c in after)
+    prompt_chars = chars[:open_at] + ([_Ch(BLANK, brace_line, literal=True)] if missing_word else []) + after
+    prompt = _finish(_text(prompt_chars), keep_line_breaks=True)
+    if not prompt or prompt == BLANK:
+        errors.append(ParseError(start_line, "The question has no text before its answers."))
+
+    answer = _trim(chars[open_at + 1 : close_at])
+    explanation = ""
+    general_at = next(
+        (i for i in range(len(answer) - 4, -1, -1) if all(c.is_("#") for c in answer[i : i + 4])),
+        -1,
+    )
+    if general_at >= 0:
+        explanation = _finish(_text(answer[general_at + 4 :]), keep_line_breaks=True)
+        answer = _trim(answer[:general_at])
+
+    kind_problem = _gift_unsupported_kind(answer)
+    if kind_problem:
+        errors.append(ParseError(start_line, f"Unsupported question type: {kind_problem}"))
+        return None
+
+    if any(c.is_("~") for c in answer):
+        kind, choices = _gift_choices(answer, brace_line, errors)
+    else:
+        if missing_word:
+            errors.append(
+                ParseError(
+                    start_line,
+                    "Unsupported question type: missing-word true/false (text after the answer block).",
+                )
+            )
+            return None
+        kind, choices = TRUE_FALSE, _gift_true_false(answer)
+    if errors:
+        return None
+    return ParsedQuestion(
+        kind=kind,
+        title=title,
+        prompt=prompt,
+        explanation=explanation,
+        choices=choices,
+        category=category,
+        line=start_line,
+    )
+
+
+def _gift_unsupported_kind(answer: list[_Ch]) -> str:
+    """Moodle's type detection, in its order; an explanation when the type is not a choice question."""
+    if not answer:
+        return "essay (empty answer block {})."
+    if answer[0].is_("#"):
+        return "numerical ({#...})."
+    if any(c.is_("~") for c in answer):
+        return ""
+    has_equals = any(c.is_("=") for c in answer)
+    has_arrow = any(a.is_("-") and b.is_(">") for a, b in zip(answer, answer[1:]))
+    if has_equals and has_arrow:
+        return "matching ({=item -> match})."
+    head, _ = _split_once(answer, "#")
+    word = _text(_trim(head))
+    if word in _TRUE_FALSE_WORDS:
+        return ""
+    if word.upper() in _TRUE_FALSE_WORDS:
+        return f"short answer. For true/false write {{{word.upper()}}} in capitals."
+    return "short answer (only = answers, no ~ wrong answers). Add ~wrong answers to make it a choice question."
+
+
+_WEIGHT = re.compile(r"-?\d{1,3}(?:\.\d+)?")
+
+
+def _grade(value: Decimal) -> Decimal | None:
+    for grade in MOODLE_GRADES:
+        if abs(value - grade) < _GRADE_TOLERANCE:
+            return grade
+    return None
+
+
+def _parse_weight(chars: list[_Ch], line: int, errors: list[ParseError]) -> tuple[Decimal | None, list[_Ch]]:
+    """A leading %weight% of an answer: (weight or None, the rest). Errors for malformed weights."""
+    if not chars or not chars[0].is_("%"):
+        return None, chars
+    head, _ = _split_once(chars, "#")  # a weight comes before any feedback
+    close = _find(head, "%", 1)
+    if close < 0:
+        if re.match(r"%-?\d", _text(head)):
+            written = re.split(r"[\s\x00]", _text(head))[0]
+            errors.append(ParseError(line, f"The weight “{written}” is not closed with %."))
+        return None, chars  # a % that starts ordinary text
+    raw = _text(head[1:close])
+    try:
+        value = Decimal(raw) if _WEIGHT.fullmatch(raw) else None
+    except InvalidOperation:  # pragma: no cover - the pattern admits valid decimals only
+        value = None
+    if value is None:
+        errors.append(ParseError(line, f"“%{raw}%” is not a weight: write a percentage such as %50% or %-25%."))
+        return None, chars[close + 1 :]
+    grade = _grade(value)
+    if grade is None:
+        valid = ", ".join(_MOODLE_POSITIVE_GRADES)
+        errors.append(
+            ParseError(line, f"%{raw}% is not one of Moodle's grade percentages ({valid}, their negatives, or 0).")
+        )
+        return None, chars[close + 1 :]
+    return grade, chars[close + 1 :]
+
+
+def _round_half_up(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _integer_credits(weights: list[Decimal], *, spread_to_100: bool) -> list[int]:
+    """Percent weights → whole credits. For multiple choice the positive ones keep summing to exactly
+    100 (largest remainder: 3 × 33.33333 → 34, 33, 33)."""
+    credits = [_round_half_up(w) for w in weights]
+    if spread_to_100:
+        positive = [i for i, w in enumerate(weights) if w > 0]
+        floors = {i: int(weights[i]) for i in positive}
+        missing = 100 - sum(floors.values())
+        by_remainder = sorted(positive, key=lambda i: (-(weights[i] - floors[i]), i))
+        for i in positive:
+            credits[i] = floors[i]
+        for i in by_remainder[: max(missing, 0)]:
+            credits[i] += 1
+    return credits
+
+
+def _gift_choices(answer: list[_Ch], brace_line: int, errors: list[ParseError]) -> tuple[str, list[ParsedChoice]]:
+    """A multiple-choice answer block: = right, ~ wrong, optional %weight%, #feedback per answer."""
+    start_count = len(errors)
+    segments: list[tuple[_Ch, list[_Ch]]] = []
+    leading: list[_Ch] = []
+    for c in answer:
+        if c.is_("~") or c.is_("="):
+            segments.append((c, []))
+        elif segments:
+            segments[-1][1].append(c)
+        else:
+            leading.append(c)
+    leading = _trim(leading)
+    if leading:
+        errors.append(
+            ParseError(
+                leading[0].line,
+                f"“{_text(leading)[:40]}” comes before the first answer: start each answer with = or ~.",
+            )
+        )
+
+    parsed: list[tuple[ParsedChoice, Decimal | None, bool]] = []  # choice, weight, plain "="
+    for marker, body in segments:
+        line = marker.line
+        body = _trim(body)
+        weight, body = _parse_weight(body, line, errors)
+        text_chars, feedback_chars = _split_once(body, "#")
+        text = _finish(_text(text_chars), keep_line_breaks=False)
+        feedback = _finish(_text(feedback_chars), keep_line_breaks=False) if feedback_chars is not None else ""
+        if not text:
+            errors.append(ParseError(line, f"An empty answer after {marker.ch}."))
+        parsed.append((ParsedChoice(text=text, feedback=feedback), weight, marker.ch == "="))
+
+    if len(errors) > start_count:
+        return SINGLE, []
+    if len(parsed) < 2:
+        errors.append(ParseError(brace_line, "A choice question needs at least two answers."))
+        return SINGLE, []
+
+    # A weight of an "=" answer counts as its credit; a bare "=" is 100% and a bare "~" is 0%.
+    weights = [w if w is not None else (Decimal(100) if is_equals else Decimal(0)) for _, w, is_equals in parsed]
+    explicit = any(w is not None for _, w, _ in parsed)
+    full_right_equals = any(is_equals and weights[i] == 100 for i, (_, _, is_equals) in enumerate(parsed))
+    # Moodle: no "=" answer means "several answers may be ticked". A weighted "=" (=%50%) is partial
+    # credit, so only a full "=" (bare, or =%100%) keeps a weighted question single choice.
+    kind = MULTIPLE if explicit and not full_right_equals else SINGLE
+    positive = [w for w in weights if w > 0]
+    if not positive:
+        errors.append(ParseError(brace_line, "No correct answer: mark one with = (or give it a positive %weight%)."))
+        return kind, []
+    # A single-choice question always has a 100% "=" here (see the kind rule above).
+    if kind == MULTIPLE:
+        total = sum(positive)
+        if _round_half_up(total) != 100:
+            errors.append(
+                ParseError(
+                    brace_line,
+                    f"The positive weights add up to {total.normalize():f}%; in a multiple-choice question "
+                    "they must add up to 100%.",
+                )
+            )
+            return kind, []
+
+    credits = _integer_credits(weights, spread_to_100=kind == MULTIPLE) if explicit else [None] * len(parsed)
+    choices = []
+    for (choice, _, _), weight, credit in zip(parsed, weights, credits, strict=True):
+        choice.correct = weight > 0
+        choice.credit_percent = credit
+        choices.append(choice)
+    return kind, choices
+
+
+def _gift_true_false(answer: list[_Ch]) -> list[ParsedChoice]:
+    """{T}, {TRUE}, {F}, {FALSE}: the first #feedback is shown for a wrong answer, a second for a right one."""
+    word_chars, rest = _split_once(answer, "#")
+    wrong_feedback = right_feedback = ""
+    if rest is not None:
+        wrong_chars, right_chars = _split_once(rest, "#")
+        wrong_feedback = _finish(_text(wrong_chars), keep_line_breaks=False)
+        if right_chars is not None:
+            right_feedback = _finish(_text(right_chars), keep_line_breaks=False)
+    is_true = _TRUE_FALSE_WORDS[_text(_trim(word_chars))]
+    return [
+        ParsedChoice(text=TRUE_TEXT, correct=is_true, feedback=right_feedback if is_true else wrong_feedback),
+        ParsedChoice(text=FALSE_TEXT, correct=not is_true, feedback=wrong_feedback if is_true else right_feedback),
+    ]
+
+
+# --- Aiken ------------------------------------------------------------------------------------------
+
+_AIKEN_OPTION = re.compile(r"^([A-Z])[.)](?:[ \t]+(.*))?$")
+_AIKEN_ANSWER = re.compile(r"^ANSWER:[ \t]*(.*)$")
+_AIKEN_ANSWER_LIKE = re.compile(r"^answer\s*:", re.IGNORECASE)
+
+
+@dataclass
+class _AikenDraft:
+    line: int
+    prompt_lines: list[str]
+    options: list[tuple[str, str]] = field(default_factory=list)  # (letter, text)
+    next_letter: str = "A"
+    broken: bool = False
+    prompt_ended: bool = False  # a blank line after the text: the next text line is a new question
+
+
+def parse_aiken(text: str) -> ParseResult:
+    """Parse an Aiken file: a question line, options `A)` or `A.` in order, then `ANSWER: X`.
+
+    Question text may run over several consecutive lines before the first option. Blank lines
+    between options are ignored, as in Moodle; a question ends at its ANSWER line.
+    """
+    result = ParseResult()
+    draft: _AikenDraft | None = None
+
+    for number, raw in enumerate(_lines_of(text), start=1):
+        line = raw.strip()
+        if not line:
+            if draft is not None:
+                draft.prompt_ended = True
+            continue
+        answer = _AIKEN_ANSWER.match(line)
+        option = _AIKEN_OPTION.match(line)
+        if answer:
+            if draft is None:
+                result.errors.append(ParseError(number, "An ANSWER line without a question above it."))
+                continue
+            question = _aiken_finish(draft, answer.group(1).strip(), number, result.errors)
+            if question is not None:
+                result.questions.append(question)
+            draft = None
+        elif _AIKEN_ANSWER_LIKE.match(line):
+            result.errors.append(ParseError(number, "Write the answer line exactly as “ANSWER: X”, in capitals."))
+            draft = None
+        elif option:
+            letter, option_text = option.group(1), (option.group(2) or "").strip()
+            if draft is None:
+                result.errors.append(ParseError(number, f"Option {letter} comes before any question text."))
+                draft = _AikenDraft(line=number, prompt_lines=[], broken=True)
+            elif letter != draft.next_letter:
+                result.errors.append(
+                    ParseError(
+                        number, f"Option {letter} is out of order: the next option should be {draft.next_letter}."
+                    )
+                )
+                draft.broken = True
+            if not option_text:
+                result.errors.append(ParseError(number, f"Option {letter} has no text."))
+                draft.broken = True
+            draft.options.append((letter, option_text))
+            draft.next_letter = chr(ord(letter) + 1)
+        elif draft is not None and not draft.options and not draft.prompt_ended:
+            draft.prompt_lines.append(line)  # question text over several lines
+        else:
+            if draft is not None:
+                result.errors.append(
+                    ParseError(
+                        draft.line,
+                        f"The question has no “ANSWER: X” line before the next question (line {number}).",
+                    )
+                )
+            draft = _AikenDraft(line=number, prompt_lines=[line])
+    if draft is not None:
+        result.errors.append(ParseError(draft.line, "The question has no “ANSWER: X” line."))
+    result.errors.sort()
+    return result
+
+
+def _aiken_finish(draft: _AikenDraft, written: str, number: int, errors: list[ParseError]) -> ParsedQuestion | None:
+    start = len(errors)
+    letters = [letter for letter, _ in draft.options]
+    if len(draft.options) < 2:
+        errors.append(
+            ParseError(number, f"A question needs at least two options (A and B); it has {len(draft.options)}.")
+        )
+    if not re.fullmatch(r"[A-Z]", written):
+        errors.append(ParseError(number, f"ANSWER must be one capital letter naming an option, not “{written}”."))
+    elif written not in letters and len(draft.options) >= 2:
+        errors.append(ParseError(number, f"ANSWER {written} is not among the options ({', '.join(letters)})."))
+    if draft.broken or len(errors) > start:
+        return None
+    return ParsedQuestion(
+        kind=SINGLE,
+        title="",
+        prompt="\n".join(draft.prompt_lines),
+        explanation="",
+        choices=[ParsedChoice(text=text, correct=letter == written) for letter, text in draft.options],
+        line=draft.line,
+    )
+
+
+# --- Uploads ------------------------------------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 1024 * 1024
+
+
+class UploadNotReadable(ValueError):
+    """The uploaded bytes are not a question file we read (too large, not UTF-8)."""
+
+
+def decode_upload(data: bytes) -> str:
+    """Bytes of an uploaded file → text: UTF-8 (a BOM is fine) and at most 1 MiB, else UploadNotReadable."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UploadNotReadable(f"The file is larger than 1 MiB ({len(data):,} bytes); split it into smaller files.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise UploadNotReadable(
+            f"The file is not UTF-8 text (line {line} has a byte UTF-8 does not allow). "
+            "Save it as “UTF-8” in your editor and upload it again."
+        ) from None
