@@ -173,10 +173,15 @@ EMAIL_BACKEND = (
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery-queue"
+    _processed_dir = VAR_DIR / "celery-processed"
+    # kombu's filesystem transport does not create its folders; every process (web, worker, beat,
+    # a shell) may be the first to start, so each makes sure they exist.
+    for _folder in (_queue_dir, _processed_dir):
+        _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
-        "processed_folder": str(VAR_DIR / "celery-processed"),
+        "processed_folder": str(_processed_dir),
         "store_processed": False,
     }
 else:
