@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
 
 from courses import selectors, services
 from courses.forms import CourseForm, LessonForm, MoveForm, ProgramForm, QuestionForm, choice_formset
@@ -114,17 +113,26 @@ def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
     return render(request, "courses/course_edit.html", context)
 
 
+def _post_only(request: HttpRequest) -> HttpResponse | None:
+    # Checked after the object lookup, not with @require_POST: another organization's object is a
+    # 404 whatever the method (tests/test_tenancy.py sweeps GET and POST).
+    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
+
+
 def _course_status_change(request: HttpRequest, course_id: int, change, done: str) -> HttpResponse:
     course = _course(request, course_id)
+    if refused := _post_only(request):
+        return refused
     change(course=course, actor=request.membership)
     messages.success(request, done.format(title=course.title))
     return _to_course(course.pk)
 
 
 @author_required
-@require_POST
 def course_publish(request: HttpRequest, course_id: int) -> HttpResponse:
     course = _course(request, course_id)
+    if refused := _post_only(request):
+        return refused
     try:
         services.course_publish(course=course, actor=request.membership)
     except services.CourseNotPublishable as error:
@@ -135,7 +143,6 @@ def course_publish(request: HttpRequest, course_id: int) -> HttpResponse:
 
 
 @author_required
-@require_POST
 def course_unpublish(request: HttpRequest, course_id: int) -> HttpResponse:
     return _course_status_change(
         request, course_id, services.course_unpublish, "“{title}” is a draft again: learners no longer see it."
@@ -143,7 +150,6 @@ def course_unpublish(request: HttpRequest, course_id: int) -> HttpResponse:
 
 
 @author_required
-@require_POST
 def course_archive(request: HttpRequest, course_id: int) -> HttpResponse:
     return _course_status_change(
         request, course_id, services.course_archive, "“{title}” is archived; its history is kept."
@@ -217,9 +223,10 @@ def lesson_delete(request: HttpRequest, course_id: int, lesson_id: int) -> HttpR
 
 
 @author_required
-@require_POST
 def lesson_move(request: HttpRequest, course_id: int, lesson_id: int) -> HttpResponse:
     lesson = _lesson(request, course_id, lesson_id)
+    if refused := _post_only(request):
+        return refused
     form = MoveForm(request.POST)
     if form.is_valid():
         services.lesson_move(lesson=lesson, actor=request.membership, direction=form.cleaned_data["direction"])
@@ -304,9 +311,10 @@ def question_delete(request: HttpRequest, course_id: int, question_id: int) -> H
 
 
 @author_required
-@require_POST
 def question_move(request: HttpRequest, course_id: int, question_id: int) -> HttpResponse:
     question = _question(request, course_id, question_id)
+    if refused := _post_only(request):
+        return refused
     form = MoveForm(request.POST)
     if form.is_valid():
         services.question_move(question=question, actor=request.membership, direction=form.cleaned_data["direction"])
