@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -91,11 +92,20 @@ def _display(value: Any) -> str | None:
     return str(value)
 
 
-def _field_change(name: str, before: Any, after: Any) -> FieldChange:
+_FIELD_LABELS = {"is_active": "Active"}
+
+
+def _field_label(name: str) -> str:
+    if name in _FIELD_LABELS:
+        return _FIELD_LABELS[name]
     try:
-        label = str(ServiceStandard._meta.get_field(name).verbose_name).capitalize()
-    except Exception:  # a field recorded by an older version of the model
-        label = name.replace("_", " ").capitalize()
+        return str(ServiceStandard._meta.get_field(name).verbose_name).capitalize()
+    except FieldDoesNotExist:  # a field recorded by an older version of the model
+        return name.replace("_", " ").capitalize()
+
+
+def _field_change(name: str, before: Any, after: Any) -> FieldChange:
+    label = _field_label(name)
     if isinstance(before, list) or isinstance(after, list):
         before_list = [str(item) for item in before or []]
         after_list = [str(item) for item in after or []]
