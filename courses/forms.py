@@ -134,6 +134,11 @@ class ChoiceForm(forms.Form):
 
 
 class BaseChoiceFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove this choice"
+
     def choice_inputs(self) -> list[ChoiceInput]:
         """The filled-in rows, in order; blank rows and rows ticked for removal are left out."""
         inputs = []
@@ -173,7 +178,7 @@ TRUE_FALSE_ANSWERS = [("true", "True"), ("false", "False")]
 
 
 class QuestionForm(forms.Form):
-    kind = forms.ChoiceField(choices=QuestionKind.choices, initial=QuestionKind.SINGLE)
+    kind = forms.ChoiceField(label="Question type", choices=QuestionKind.choices, initial=QuestionKind.SINGLE)
     title = forms.CharField(max_length=160, required=False, help_text="Optional short name for lists.")
     prompt = forms.CharField(
         label="Question", widget=forms.Textarea(attrs={"rows": 4}),

@@ -300,6 +300,7 @@ def test_publish_unpublish_archive(alice, world):
 
 def test_course_edit_page_links_to_import_and_review(alice, course):
     content = client_for(alice).get(reverse("courses:course_edit", kwargs={"course_id": course.pk})).content.decode()
+    assert 'name="title"' in content and 'name="cover_image"' in content and 'enctype="multipart/form-data"' in content
     assert reverse("courses:question_import", kwargs={"course_id": course.pk}) in content
     assert "Import questions (GIFT/Aiken)" in content
     assert reverse("courses:question_review", kwargs={"course_id": course.pk}) in content
@@ -626,6 +627,22 @@ def test_program_list_uses_a_constant_number_of_queries(alice, acme):
 
 
 # --- Markup rules ----------------------------------------------------------------------------------
+
+
+FORM_PAGES_FIELDS = {
+    "courses:course_create": ["title", "summary", "estimated_minutes", "pass_mark_percent", "cover_image"],
+    "courses:lesson_create": ["title", "body_markdown", "video_url", "practice_prompt", "standards"],
+    "courses:question_create": ["kind", "title", "prompt", "explanation", "standards", "true_false_answer", "choices-0-text", "choices-0-is_correct", "choices-0-feedback"],
+    "courses:program_create": ["title", "description"],
+}
+
+
+@pytest.mark.parametrize(("url_name", "fields"), FORM_PAGES_FIELDS.items())
+def test_forms_render_every_field(alice, course, s1, url_name, fields):
+    kwargs = {"course_id": course.pk} if url_name.startswith(("courses:lesson", "courses:question")) else {}
+    content = client_for(alice).get(reverse(url_name, kwargs=kwargs)).content.decode()
+    for field in fields:
+        assert f'name="{field}"' in content, field
 
 
 def test_pages_have_no_inline_style_or_script_and_label_every_field(alice, bob_author, world):
