@@ -155,7 +155,7 @@ def standard_history(*, membership: Membership, standard: ServiceStandard) -> li
 def teams_for_admin(*, membership: Membership) -> QuerySet[Team]:
     """The organization's teams with their managers (and their users) and active member counts.
 
-    Three queries whatever the number of teams: teams with counts, managers, managers' users.
+    Two queries whatever the number of teams: teams with their counts, then managers joined to users.
     """
     managers = Membership.objects.select_related("user").order_by("user__name", "user__email")
     return (

@@ -554,3 +554,19 @@ def test_list_pages_use_a_constant_number_of_queries(
         response = client.get(url)
     assert response.status_code == 200
     assert len(response.context[rows]) == expected_rows(size)
+
+
+@pytest.mark.parametrize("edits", [2, 20])
+def test_the_history_page_uses_a_constant_number_of_queries(edits, acme, alice, django_assert_num_queries):
+    # given a standard edited `edits` times by as many different admins
+    standard = services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+    for index in range(edits):
+        editor = factories.member(acme, Role.ADMIN)
+        services.standard_update(standard=standard, actor=editor.user, title=f"Greet {index}")
+    client = client_for(alice)
+    url = reverse("organizations:standard_history", kwargs={"standard_id": standard.pk})
+
+    # when / then: session, user, membership, the standard, its revisions with their editors
+    with django_assert_num_queries(5):
+        response = client.get(url)
+    assert len(response.context["revisions"]) == edits + 1
