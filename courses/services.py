@@ -273,6 +273,12 @@ def course_publish(*, course: Course, actor: Membership) -> Course:
     The rule (see `publish_problems`): at least one question, every lesson and question tagged with
     a standard, every choice question with a correct choice. Otherwise raises CourseNotPublishable
     listing what is wrong, and nothing changes. `published_at` records this publication.
+
+    The rule keeps holding after publication: editing a published course is allowed (attempts keep
+    their own snapshot), but every content service (lesson_*, question_*) re-checks it inside its
+    transaction and refuses, with CourseNotPublishable and the reasons, a change that would break it
+    (e.g. removing the last question's standard). We refuse rather than silently switching the
+    course back to draft under its learners; to make such a change, unpublish first.
     """
     _ensure_member_of(actor, course.organization_id)
     locked = _lock_course(course)
