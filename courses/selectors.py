@@ -167,3 +167,15 @@ def standards_coverage(*, membership: Membership) -> CoverageMatrix:
             row.question_total += questions
         rows.append(row)
     return CoverageMatrix(courses=courses, rows=rows)
+
+
+def questions_untagged_for_review(*, membership: Membership, course_id: int) -> QuerySet[Question]:
+    """One course's questions without any standard (e.g. just imported), with their choices.
+
+    The import review page lists them with their choices in a constant number of queries.
+    """
+    return (
+        Question.objects.of_organization(membership.organization_id)
+        .filter(course_id=course_id, standards__isnull=True)
+        .prefetch_related("choices")
+    )

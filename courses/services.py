@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import Max, ProtectedError
 from django.utils import timezone
 
 from courses.content import render_markdown, video_embed_url
@@ -24,6 +24,7 @@ from courses.models import (
     QuestionKind,
     QuestionSource,
 )
+from courses.question_formats import MAX_UPLOAD_BYTES, ParsedQuestion, ParseError, parse_aiken, parse_gift
 from organizations.models import Membership, ServiceStandard
 
 # Kinds where exactly one choice is right; the others allow several.
@@ -596,3 +597,133 @@ def program_delete(*, program: Program, actor: Membership) -> None:
         program.delete()
     except ProtectedError as error:
         raise ValidationError("This program is in use (it has assignments) and cannot be deleted.") from error
+
+
+# --- Question import (GIFT, Aiken) -------------------------------------------------------------------
+
+ImportFormat = Literal["gift", "aiken"]
+_IMPORT_PARSERS = {"gift": parse_gift, "aiken": parse_aiken}
+_IMPORT_SOURCES = {"gift": QuestionSource.GIFT, "aiken": QuestionSource.AIKEN}
+
+
+class QuestionImportInvalid(ValidationError):
+    """The file has problems; `parse_errors` lists every one with its line. Nothing was imported."""
+
+    def __init__(self, parse_errors: list[ParseError]) -> None:
+        self.parse_errors = sorted(parse_errors)
+        super().__init__([str(error) for error in self.parse_errors])
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    questions: list[Question]
+
+    @property
+    def count(self) -> int:
+        return len(self.questions)
+
+
+def _imported_credits(parsed: ParsedQuestion) -> list[int]:
+    # GIFT weights (%50%) are the author's own credits; otherwise the shared rule reads the flags.
+    if parsed.has_explicit_credits:
+        return [int(choice.credit_percent or 0) for choice in parsed.choices]
+    return choice_credits_from_flags(parsed.kind, [choice.correct for choice in parsed.choices])
+
+
+def questions_import(*, course: Course, fmt: ImportFormat, text: str) -> ImportOutcome:
+    """Add every question of a GIFT or Aiken text at the end of the course's knowledge check.
+
+    All or nothing: any problem (a parse error, choices the credit rule refuses) raises
+    QuestionImportInvalid listing every problem with its line, and nothing is written. Otherwise
+    questions and choices are inserted in one transaction (bulk), untagged, with source gift/aiken.
+    A published course refuses imports: untagged questions would break its publish rule.
+    """
+    parser = _IMPORT_PARSERS.get(fmt)
+    if parser is None:
+        raise ValueError(f"Unknown question format: {fmt!r}.")
+    if len(text.encode("utf-8")) > MAX_UPLOAD_BYTES:
+        raise ValidationError("The questions are larger than 1 MiB; split them into smaller files.")
+    result = parser(text)
+    errors = list(result.errors)
+    planned: list[tuple[ParsedQuestion, list[int]]] = []
+    for parsed in result.questions:
+        try:
+            planned.append((parsed, _imported_credits(parsed)))
+        except ValueError as error:
+            errors.append(ParseError(parsed.line, str(error)))
+    if not errors and not planned:
+        errors.append(ParseError(1, "No questions found."))
+    if errors:
+        raise QuestionImportInvalid(errors)
+
+    with transaction.atomic():
+        locked = _lock_course(course)
+        if locked.status == CourseStatus.PUBLISHED:
+            raise ValidationError(
+                f"“{locked.title}” is published, and imported questions arrive without standards. "
+                "Unpublish it, import and tag the questions, then publish it again."
+            )
+        last = Question.objects.filter(course=locked).aggregate(last=Max("order"))["last"]
+        first_order = 0 if last is None else last + 1
+        source = _IMPORT_SOURCES[fmt]
+        questions = Question.objects.bulk_create(
+            [
+                Question(
+                    course=locked,
+                    order=first_order + index,
+                    kind=parsed.kind,
+                    title=parsed.title,
+                    prompt=parsed.prompt,
+                    explanation=parsed.explanation,
+                    source=source,
+                )
+                for index, (parsed, _) in enumerate(planned)
+            ]
+        )
+        Choice.objects.bulk_create(
+            [
+                Choice(
+                    question=question,
+                    order=order,
+                    text=choice.text,
+                    credit_percent=credit,
+                    feedback=choice.feedback,
+                )
+                for question, (parsed, credits) in zip(questions, planned, strict=True)
+                for order, (choice, credit) in enumerate(zip(parsed.choices, credits, strict=True))
+            ]
+        )
+        course_check_still_publishable(course=locked)
+    return ImportOutcome(questions=questions)
+
+
+@transaction.atomic
+def questions_add_standards(
+    *, course: Course, actor: Membership, standards_by_question: Mapping[int, Iterable[ServiceStandard]]
+) -> int:
+    """Tag questions of one course with standards (the import review page); returns how many got tags.
+
+    Adds to a question's standards, never removes. Questions of another course and standards of
+    another organization are refused (ValidationError) and nothing is saved.
+    """
+    _ensure_member_of(actor, course.organization_id)
+    wanted = {
+        question_id: _ensure_standards_of(course.organization_id, standards)
+        for question_id, standards in standards_by_question.items()
+    }
+    wanted = {question_id: standards for question_id, standards in wanted.items() if standards}
+    if not wanted:
+        return 0
+    found = set(Question.objects.filter(course=course, pk__in=wanted).values_list("pk", flat=True))
+    if found != set(wanted):
+        raise ValidationError("Tag questions of this course only.")
+    through = Question.standards.through
+    through.objects.bulk_create(
+        [
+            through(question_id=question_id, servicestandard_id=standard.pk)
+            for question_id, standards in wanted.items()
+            for standard in standards
+        ],
+        ignore_conflicts=True,
+    )
+    return len(wanted)
