@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 
 from courses.content import video_embed_url
 from courses.models import Course, QuestionKind
+from courses.question_formats import MAX_UPLOAD_BYTES, UploadNotReadable, decode_upload
 from courses.services import ChoiceInput, choice_problems
 from organizations.models import ServiceStandard
 
@@ -288,3 +289,84 @@ class ProgramForm(forms.Form):
 
 class MoveForm(forms.Form):
     direction = forms.ChoiceField(choices=[("up", "Up"), ("down", "Down")])
+
+
+# --- Question import (GIFT, Aiken) -------------------------------------------------------------------
+
+IMPORT_FORMATS = [("gift", "GIFT (Moodle)"), ("aiken", "Aiken")]
+
+
+class QuestionImportForm(forms.Form):
+    """A GIFT or Aiken file, or the same text pasted. Files must be UTF-8 and at most 1 MiB."""
+
+    format = forms.ChoiceField(label="Format", choices=IMPORT_FORMATS, initial="gift")
+    file = forms.FileField(
+        label="Question file", required=False,
+        help_text="A .gift or .txt file saved as UTF-8, at most 1 MiB.",
+        widget=forms.FileInput(attrs={"accept": ".gift,.txt,text/plain"}),
+    )
+    text = forms.CharField(
+        label="Or paste the questions", required=False, strip=False,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+    )
+
+    def clean_file(self) -> str | None:
+        """The uploaded file's text (cleaned_data["file"] holds the decoded text, not the upload)."""
+        upload = self.cleaned_data.get("file")
+        if not upload:
+            return None
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                f"The file is larger than 1 MiB ({upload.size:,} bytes); split it into smaller files."
+            )
+        try:
+            return decode_upload(upload.read(MAX_UPLOAD_BYTES + 1))
+        except UploadNotReadable as error:
+            raise ValidationError(str(error)) from None
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        file_text, pasted = cleaned.get("file"), cleaned.get("text") or ""
+        if "file" in self.errors:
+            return cleaned
+        if file_text is not None and pasted.strip():
+            raise ValidationError("Upload a file or paste the questions, not both.")
+        if file_text is None and not pasted.strip():
+            raise ValidationError("Choose a file to upload, or paste the questions.")
+        if file_text is None and len(pasted.encode("utf-8")) > MAX_UPLOAD_BYTES:
+            self.add_error("text", "The pasted text is larger than 1 MiB; split it into smaller parts.")
+        cleaned["questions_text"] = file_text if file_text is not None else pasted
+        return cleaned
+
+
+class QuestionTaggingForm(forms.Form):
+    """Standards for each listed question: one group of checkboxes per question.
+
+    The standard choices are read once and shared by every group (a model field per question would
+    query the standards once per question); an id outside them is an error on that question.
+    """
+
+    def __init__(self, *args, questions, standards, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.standards = {standard.pk: standard for standard in standards}
+        choices = [(pk, f"{standard.code} · {standard.title}") for pk, standard in self.standards.items()]
+        self.rows = []
+        for position, question in enumerate(questions, start=1):
+            name = f"question_{question.pk}"
+            self.fields[name] = forms.TypedMultipleChoiceField(
+                label=f"Standards for question {position}",
+                choices=choices, coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
+                error_messages={
+                    "invalid_choice": "Choose standards of your organization only (%(value)s is not one of them).",
+                },
+            )
+            self.rows.append((question, self[name]))
+
+    def standards_by_question(self) -> dict[int, list[ServiceStandard]]:
+        """Question id → the standards ticked for it (questions left blank are left out)."""
+        chosen = {}
+        for question, field in self.rows:
+            ids = self.cleaned_data.get(field.name) or []
+            if ids:
+                chosen[question.pk] = [self.standards[pk] for pk in ids]
+        return chosen

@@ -27,6 +27,8 @@ urlpatterns: list = [
         name="question_delete",
     ),
     path("courses/<int:course_id>/questions/<int:question_id>/move/", views.question_move, name="question_move"),
+    path("courses/<int:course_id>/questions/import/", views.question_import, name="question_import"),
+    path("courses/<int:course_id>/questions/review/", views.question_review, name="question_review"),
     # Programs
     path("programs/", views.program_list, name="program_list"),
     path("programs/new/", views.program_create, name="program_create"),

@@ -9,7 +9,16 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 
 from courses import selectors, services
-from courses.forms import CourseForm, LessonForm, MoveForm, ProgramForm, QuestionForm, choice_formset
+from courses.forms import (
+    CourseForm,
+    LessonForm,
+    MoveForm,
+    ProgramForm,
+    QuestionForm,
+    QuestionImportForm,
+    QuestionTaggingForm,
+    choice_formset,
+)
 from courses.models import Course, CourseStatus, QuestionKind
 from organizations.models import Role
 from organizations.tenancy import member_required
@@ -399,3 +408,59 @@ def program_delete(request: HttpRequest, program_id: int) -> HttpResponse:
 def coverage(request: HttpRequest) -> HttpResponse:
     matrix = selectors.standards_coverage(membership=request.membership)
     return render(request, "courses/coverage.html", {"matrix": matrix})
+
+
+# --- Question import (GIFT, Aiken) and review ----------------------------------------------------------
+
+
+@author_required
+def question_import(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Upload or paste GIFT/Aiken questions: every problem is listed with its line, or all are imported."""
+    course = _course(request, course_id)
+    parse_errors = []
+    if request.method == "POST":
+        form = QuestionImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                outcome = services.questions_import(
+                    course=course, fmt=form.cleaned_data["format"], text=form.cleaned_data["questions_text"]
+                )
+            except services.QuestionImportInvalid as error:
+                parse_errors = error.parse_errors
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            else:
+                if outcome.count == 1:
+                    messages.success(request, "1 question imported — tag it with standards.")
+                else:
+                    messages.success(request, f"{outcome.count} questions imported — tag them with standards.")
+                return redirect("courses:question_review", course_id=course.pk)
+    else:
+        form = QuestionImportForm()
+    context = {"course": course, "form": form, "parse_errors": parse_errors}
+    return render(request, "courses/question_import.html", context)
+
+
+@author_required
+def question_review(request: HttpRequest, course_id: int) -> HttpResponse:
+    """The course's untagged questions with their choices, each with standards to tick."""
+    course = _course(request, course_id)
+    questions = list(selectors.questions_untagged_for_review(membership=request.membership, course_id=course.pk))
+    standards = list(selectors.standards_for_tagging(membership=request.membership))
+    data = request.POST if request.method == "POST" else None
+    form = QuestionTaggingForm(data, questions=questions, standards=standards)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tagged = services.questions_add_standards(
+                course=course, actor=request.membership, standards_by_question=form.standards_by_question()
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            if tagged:
+                messages.success(request, f"Standards saved for {tagged} question{'' if tagged == 1 else 's'}.")
+            else:
+                messages.warning(request, "Nothing saved: tick at least one standard for a question.")
+            return redirect("courses:question_review", course_id=course.pk)
+    context = {"course": course, "form": form, "rows": form.rows, "has_standards": bool(standards)}
+    return render(request, "courses/question_review.html", context)
