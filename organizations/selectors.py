@@ -14,8 +14,10 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from organizations.models import (
+    Invitation,
     Membership,
     Organization,
     Role,
@@ -240,3 +242,81 @@ def membership_for_switch(*, user: User, organization_id: int) -> Membership:
         Membership.objects.active().filter(user=user).select_related("organization"),
         organization_id=organization_id,
     )
+
+
+# --- Invitations --------------------------------------------------------------------------------
+
+INVITATION_STATUSES: tuple[str, ...] = ("pending", "accepted", "expired", "revoked")
+
+
+def _invitation_status_q(status: str, now) -> Q:
+    open_ = Q(accepted_at__isnull=True, revoked_at__isnull=True)
+    return {
+        "pending": open_ & Q(expires_at__gt=now),
+        "expired": open_ & Q(expires_at__lte=now),
+        "accepted": Q(accepted_at__isnull=False),
+        "revoked": Q(accepted_at__isnull=True, revoked_at__isnull=False),
+    }[status]
+
+
+def _invitations_manageable_by(membership: Membership) -> QuerySet[Invitation]:
+    """Admins manage every invitation of the organization; managers those of employees to their teams."""
+    invitations = Invitation.objects.of_organization(membership.organization_id)
+    if membership.role == Role.ADMIN:
+        return invitations
+    if membership.role == Role.MANAGER:
+        return invitations.filter(role=Role.EMPLOYEE, team__managers=membership)
+    return invitations.none()
+
+
+def invitations_visible_to(*, membership: Membership, status: str | None = None, now=None) -> QuerySet[Invitation]:
+    """The invitations the member may manage, newest first, with team, inviter and invitee preloaded.
+
+    `status` (pending, accepted, expired, revoked) filters in the database, so the page stays one
+    query for the rows however many there are.
+    """
+    invitations = _invitations_manageable_by(membership).select_related("team", "invited_by", "accepted_by")
+    if status in INVITATION_STATUSES:
+        invitations = invitations.filter(_invitation_status_q(status, now or timezone.now()))
+    return invitations.order_by("-created_at", "-pk")
+
+
+def invitation_status_counts(*, membership: Membership, now=None) -> dict[str, int]:
+    """How many invitations the member may manage are in each status (one query)."""
+    now = now or timezone.now()
+    counts = _invitations_manageable_by(membership).aggregate(
+        **{status: Count("pk", filter=_invitation_status_q(status, now)) for status in INVITATION_STATUSES}
+    )
+    return {status: counts[status] or 0 for status in INVITATION_STATUSES}
+
+
+def invitation_get(*, membership: Membership, invitation_id: int) -> Invitation:
+    """One invitation the member may manage; 404 for another organization's or another team's."""
+    return get_object_or_404(
+        _invitations_manageable_by(membership).select_related("organization", "team"), pk=invitation_id
+    )
+
+
+def invitation_team_choices(*, membership: Membership) -> QuerySet[Team]:
+    """The teams the member may invite into: every team for admins, the teams they manage for managers."""
+    teams = Team.objects.of_organization(membership.organization_id).order_by("name")
+    if membership.role == Role.ADMIN:
+        return teams
+    if membership.role == Role.MANAGER:
+        return teams.filter(managers=membership)
+    return teams.none()
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    """The invitation a link points to, whatever its status, with its organization and team.
+
+    Public by design: the token is the invitee's credential (see tests/test_tenancy.py).
+    """
+    if not token:
+        return None
+    return Invitation.objects.select_related("organization", "team").filter(token=token).first()
+
+
+def account_exists_for_email(*, email: str) -> bool:
+    """Whether someone already signs in with this email (the invitee then signs in instead of signing up)."""
+    return User.objects.filter(email__iexact=email.strip()).exists()

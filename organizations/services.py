@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from organizations import tasks
 from organizations.models import (
+    INVITATION_VALIDITY,
     Invitation,
     Membership,
     Organization,
@@ -18,6 +31,7 @@ from organizations.models import (
     ServiceStandardRevision,
     Team,
     User,
+    new_invitation_token,
     validate_time_zone,
 )
 
@@ -246,3 +260,494 @@ def membership_update(
         if role == Role.EMPLOYEE:
             locked.managed_teams.clear()
     return locked
+
+
+# --- Invitations --------------------------------------------------------------------------------
+#
+# Who may invite: admins invite anyone with any role; managers invite employees into the teams they
+# manage (the views and `selectors.invitation_team_choices` enforce it). An invitation is single use;
+# the partial unique constraint `invitation_one_open_per_email` allows one open (neither accepted nor
+# revoked) invitation per email and organization, which makes double submits and re-uploaded CSV
+# files harmless. Emails go out from a Celery task enqueued only once the transaction commits.
+
+INVITATION_SEND_BATCH_SIZE = 50
+CSV_IMPORT_MAX_BYTES = 1024 * 1024
+CSV_IMPORT_COLUMNS: tuple[str, ...] = ("email", "name", "role", "team", "time_zone")
+CSV_IMPORT_HEADER = ",".join(CSV_IMPORT_COLUMNS)
+NAME_MAX_LENGTH = 150
+
+
+class InvitationNotAcceptable(Exception):
+    """The invitation cannot be accepted: `reason` is "expired", "accepted", "revoked" or "wrong_email"."""
+
+    MESSAGES = {
+        "expired": "This invitation has expired. Ask the person who invited you to send a new one.",
+        "accepted": "This invitation has already been used.",
+        "revoked": "This invitation has been withdrawn.",
+        "wrong_email": "This invitation was sent to another email address.",
+    }
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(self.MESSAGES.get(reason, "This invitation cannot be accepted."))
+
+
+def _normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _open_invitations(*, organization_id: int, emails: Iterable[str]):
+    """Open (not accepted, not revoked) invitations of the organization for these lowercased emails."""
+    return (
+        Invitation.objects.of_organization(organization_id)
+        .filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        .annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=list(emails))
+    )
+
+
+def _active_member_emails(*, organization_id: int, emails: Iterable[str]) -> set[str]:
+    return {
+        email.lower()
+        for email in Membership.objects.of_organization(organization_id)
+        .active()
+        .filter(user__email__in=list(emails))
+        .values_list("user__email", flat=True)
+    }
+
+
+def _renew(invitation: Invitation, *, now, **fields: Any) -> None:
+    """Give an expired open invitation a new token, a new validity period and the new details."""
+    for name, value in fields.items():
+        setattr(invitation, name, value)
+    invitation.token = new_invitation_token()
+    invitation.created_at = now
+    invitation.expires_at = now + INVITATION_VALIDITY
+    invitation.sent_at = None
+
+
+def _enqueue_invitation_emails(invitation_ids: list[int]) -> None:
+    """Send on commit: a rolled-back invitation is never emailed, and the worker always finds the row."""
+    if len(invitation_ids) == 1:
+        tasks.invitation_send.delay_on_commit(invitation_ids[0])
+        return
+    for start in range(0, len(invitation_ids), INVITATION_SEND_BATCH_SIZE):
+        tasks.invitations_send_batch.delay_on_commit(invitation_ids[start : start + INVITATION_SEND_BATCH_SIZE])
+
+
+def invitation_create(
+    *,
+    organization: Organization,
+    invited_by: User | None,
+    email: str,
+    name: str = "",
+    role: str = Role.EMPLOYEE,
+    team: Team | None = None,
+    time_zone: str = "",
+) -> Invitation:
+    """Invite a person into the organization with a role and team; the email is sent on commit.
+
+    Idempotent: while an open, unexpired invitation exists for the email it is returned unchanged (a
+    double submit creates nothing). A concurrent insert is caught by the partial unique constraint
+    inside a savepoint and resolved the same way. An open but expired invitation is renewed with the
+    new details and sent again. An active member of the organization is a ValidationError on `email`.
+    """
+    email = _normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": "Enter a valid email address."}) from None
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose admin, manager or employee."})
+    if team is not None and team.organization_id != organization.pk:
+        raise ValidationError({"team": "Choose a team of this organization."})
+    time_zone = time_zone or organization.time_zone
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as error:
+        raise ValidationError({"time_zone": error.messages}) from None
+    if _active_member_emails(organization_id=organization.pk, emails=[email]):
+        raise ValidationError({"email": f"{email} is already a member of {organization.name}."})
+
+    details = {"name": name.strip(), "role": role, "team": team, "time_zone": time_zone, "invited_by": invited_by}
+    now = timezone.now()
+    with transaction.atomic():
+        existing = _open_invitations(organization_id=organization.pk, emails=[email]).select_for_update().first()
+        if existing is not None:
+            if existing.expires_at > now:
+                return existing
+            _renew(existing, now=now, **details)
+            existing.save()
+            invitation = existing
+        else:
+            try:
+                with transaction.atomic():  # a savepoint: the constraint violation must not end the transaction
+                    invitation = Invitation.objects.create(
+                        organization=organization, email=email, created_at=now,
+                        expires_at=now + INVITATION_VALIDITY, **details,
+                    )
+            except IntegrityError:
+                # A concurrent request for the same email committed first: its invitation is the answer.
+                invitation = _open_invitations(organization_id=organization.pk, emails=[email]).first()
+                if invitation is None:
+                    raise
+                return invitation
+        _enqueue_invitation_emails([invitation.pk])
+    return invitation
+
+
+def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    """Withdraw an open invitation; its link stops working at once.
+
+    A conditional update, so revoking something that was just accepted (or revoked) changes nothing
+    and is reported as a ValidationError.
+    """
+    now = timezone.now()
+    changed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    if changed != 1:
+        raise ValidationError("This invitation was already accepted or withdrawn.")
+    invitation.revoked_at = now
+    return invitation
+
+
+def invitation_resend(*, invitation: Invitation) -> Invitation:
+    """Give an open invitation a new token and a new 7-day validity, and email it again on commit.
+
+    The old link stops working: only the newest email is valid.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        if locked is None or locked.accepted_at is not None or locked.revoked_at is not None:
+            raise ValidationError("Only open invitations can be sent again.")
+        _renew(locked, now=now)
+        locked.save(update_fields=["token", "created_at", "expires_at", "sent_at"])
+        _enqueue_invitation_emails([locked.pk])
+    for name in ("token", "created_at", "expires_at", "sent_at"):
+        setattr(invitation, name, getattr(locked, name))
+    return invitation
+
+
+def invitation_accept_url(invitation: Invitation) -> str:
+    return settings.SITE_URL + reverse("organizations:invitation_accept", kwargs={"token": invitation.token})
+
+
+def _invitation_message(invitation: Invitation, *, connection=None) -> EmailMultiAlternatives:
+    zone = zoneinfo.ZoneInfo(invitation.time_zone or invitation.organization.time_zone or "UTC")
+    context = {
+        "invitation": invitation,
+        "organization": invitation.organization,
+        "inviter_name": invitation.invited_by.display_name if invitation.invited_by else "",
+        "role": invitation.get_role_display(),
+        "team": invitation.team,
+        "accept_url": invitation_accept_url(invitation),
+        "expires_at": timezone.localtime(invitation.expires_at, zone),
+        "site_url": settings.SITE_URL,
+    }
+    subject = " ".join(render_to_string("emails/invitation-subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/invitation-body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[invitation.email],
+        connection=connection,
+    )
+    message.attach_alternative(render_to_string("emails/invitation-body.html", context), "text/html")
+    return message
+
+
+def _record_sent(invitation: Invitation) -> None:
+    # Conditional on the token: if the invitation was re-sent (new token) while this email was on
+    # its way, the newer send is still pending and must not be marked as done.
+    now = timezone.now()
+    Invitation.objects.filter(pk=invitation.pk, token=invitation.token, sent_at__isnull=True).update(sent_at=now)
+    invitation.sent_at = now
+
+
+def _should_send(invitation: Invitation) -> bool:
+    return invitation.status == "pending" and invitation.sent_at is None
+
+
+def invitation_send(*, invitation: Invitation) -> bool:
+    """Email one invitation with its accept link (built from SITE_URL) and record `sent_at`.
+
+    Returns False without sending when the invitation is no longer pending or this token was already
+    sent, so a redelivered task does not email twice. SMTP errors propagate (the task retries).
+    """
+    if not _should_send(invitation):
+        return False
+    _invitation_message(invitation).send()
+    _record_sent(invitation)
+    return True
+
+
+def invitations_send(*, invitations: Iterable[Invitation]) -> int:
+    """Email several invitations over one SMTP connection; returns how many were sent.
+
+    Each one is recorded as soon as it is accepted by the server, so a retry after a failure half-way
+    only sends the rest.
+    """
+    pending = [invitation for invitation in invitations if _should_send(invitation)]
+    if not pending:
+        return 0
+    with get_connection() as connection:
+        for invitation in pending:
+            _invitation_message(invitation, connection=connection).send()
+            _record_sent(invitation)
+    return len(pending)
+
+
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Use the invitation: `user` joins the invitation's organization with its role and team.
+
+    Single use: a conditional update must change exactly one row (pending, unexpired), else
+    InvitationNotAcceptable, so two concurrent sign-ups with one token cannot both succeed. The
+    membership is always in the invitation's organization, whatever organization the inviter or the
+    person acts in. A blank name is taken from the invitation; the time zone too when this is the
+    person's first organization.
+    """
+    if _normalize_email(user.email) != _normalize_email(invitation.email):
+        raise InvitationNotAcceptable("wrong_email")
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Invitation.objects.filter(
+            pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+        ).update(accepted_at=now, accepted_by=user)
+        if changed != 1:
+            current = Invitation.objects.filter(pk=invitation.pk).first()
+            raise InvitationNotAcceptable(current.status if current is not None else "revoked")
+        membership, created = Membership.objects.select_for_update().get_or_create(
+            user=user,
+            organization_id=invitation.organization_id,
+            defaults={"role": invitation.role, "team_id": invitation.team_id, "joined_at": now},
+        )
+        if not created and not membership.is_active:
+            # A former member comes back with the invitation's role and team.
+            membership.role = invitation.role
+            membership.team_id = invitation.team_id
+            membership.is_active = True
+            membership.save(update_fields=["role", "team", "is_active"])
+        first_organization = (
+            not Membership.objects.active().filter(user=user).exclude(pk=membership.pk).exists()
+        )
+        changed_fields = []
+        if not user.name and invitation.name:
+            user.name = invitation.name
+            changed_fields.append("name")
+        if first_organization:
+            user.time_zone = invitation.time_zone or invitation.organization.time_zone
+            changed_fields.append("time_zone")
+        if changed_fields:
+            user.save(update_fields=changed_fields)
+    invitation.accepted_at = now
+    invitation.accepted_by = user
+    return membership
+
+
+# --- Bulk CSV import of invitations ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """Why a file or one of its lines was refused; `line` is None for a problem with the whole file."""
+
+    line: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportSkip:
+    line: int
+    email: str
+    reason: str  # "already a member" or "already invited"
+
+
+@dataclass
+class ImportResult:
+    errors: list[ImportProblem] = field(default_factory=list)
+    invited: list[Invitation] = field(default_factory=list)
+    skipped: list[ImportSkip] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    email: str
+    name: str
+    role: str
+    team: Team | None
+    time_zone: str
+
+
+def _file_error(message: str) -> ImportResult:
+    return ImportResult(errors=[ImportProblem(line=None, message=message)])
+
+
+def _decode_csv(data: bytes) -> tuple[str | None, str | None]:
+    """The file's text, or an error message when it is too big, binary or not UTF-8."""
+    if len(data) > CSV_IMPORT_MAX_BYTES:
+        return None, f"The file is larger than 1 MiB ({len(data) / 1024 / 1024:.1f} MiB). Split it into smaller files."
+    if b"\x00" in data:
+        return None, "This is a binary file, not a CSV text file. Export the sheet as “CSV UTF-8”."
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None, "The file is not UTF-8 text. Export the sheet as “CSV UTF-8” and upload it again."
+    if not text.strip():
+        return None, "The file is empty."
+    return text, None
+
+
+def _parse_rows(*, organization: Organization, text: str) -> tuple[list[_Row], list[ImportProblem]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except (csv.Error, StopIteration):
+        return [], [ImportProblem(None, f"This is not a CSV file with the header {CSV_IMPORT_HEADER}.")]
+    columns = [column.strip().lower() for column in header]
+    missing = [column for column in CSV_IMPORT_COLUMNS if column not in columns]
+    unknown = [column for column in columns if column not in CSV_IMPORT_COLUMNS]
+    if len(missing) == len(CSV_IMPORT_COLUMNS):
+        return [], [ImportProblem(None, f"This is not an invitation file: its first line must be the header {CSV_IMPORT_HEADER}.")]
+    if missing or unknown or len(set(columns)) != len(columns):
+        details = []
+        if missing:
+            details.append(f"missing column(s): {', '.join(missing)}")
+        if unknown:
+            details.append(f"unknown column(s): {', '.join(unknown)}")
+        if len(set(columns)) != len(columns):
+            details.append("a column appears twice")
+        return [], [ImportProblem(1, f"Wrong header ({'; '.join(details)}). It must be: {CSV_IMPORT_HEADER}.")]
+    index = {column: columns.index(column) for column in CSV_IMPORT_COLUMNS}
+
+    teams = {team.name.strip().lower(): team for team in Team.objects.of_organization(organization.pk)}
+    zones = {zone.lower(): zone for zone in zoneinfo.available_timezones()}
+    roles = {value: value for value in Role.values} | {label.lower(): value for value, label in Role.choices}
+
+    rows: list[_Row] = []
+    problems: list[ImportProblem] = []
+    first_line_of: dict[str, int] = {}
+    try:
+        for values in reader:
+            line = reader.line_num
+            if not any(value.strip() for value in values):
+                continue  # blank lines are harmless
+            if len(values) != len(columns):
+                problems.append(ImportProblem(line, f"expected {len(columns)} values, found {len(values)}."))
+                continue
+            raw = {column: values[position].strip() for column, position in index.items()}
+            row_problems = []
+            email = raw["email"].lower()
+            if not email:
+                row_problems.append("the email is missing.")
+            else:
+                try:
+                    validate_email(email)
+                except ValidationError:
+                    row_problems.append(f"“{raw['email']}” is not a valid email address.")
+                else:
+                    if email in first_line_of:
+                        row_problems.append(f"{email} appears twice in the file (first on line {first_line_of[email]}).")
+                    else:
+                        first_line_of[email] = line
+            if len(raw["name"]) > NAME_MAX_LENGTH:
+                row_problems.append(f"the name is longer than {NAME_MAX_LENGTH} characters.")
+            role = roles.get(raw["role"].lower())
+            if role is None:
+                row_problems.append(
+                    f"unknown role “{raw['role']}” (use admin, manager or employee)."
+                    if raw["role"]
+                    else "the role is missing (use admin, manager or employee)."
+                )
+            team = None
+            if raw["team"]:
+                team = teams.get(raw["team"].lower())
+                if team is None:
+                    row_problems.append(f"unknown team “{raw['team']}” in {organization.name}.")
+            time_zone = organization.time_zone
+            if raw["time_zone"]:
+                time_zone = zones.get(raw["time_zone"].lower())
+                if time_zone is None:
+                    row_problems.append(f"unknown time zone “{raw['time_zone']}” (use a name such as Europe/Paris).")
+            if row_problems:
+                problems.extend(ImportProblem(line, message) for message in row_problems)
+                continue
+            rows.append(_Row(line, email, raw["name"], role, team, time_zone))
+    except csv.Error as error:
+        return [], [ImportProblem(None, f"This is not a valid CSV file (line {reader.line_num}: {error}).")]
+    return rows, problems
+
+
+def _import_rows(*, organization: Organization, invited_by: User | None, rows: list[_Row]) -> ImportResult:
+    result = ImportResult()
+    emails = [row.email for row in rows]
+    now = timezone.now()
+    with transaction.atomic():
+        members = _active_member_emails(organization_id=organization.pk, emails=emails)
+        open_invitations = {
+            invitation.email_lower: invitation
+            for invitation in _open_invitations(organization_id=organization.pk, emails=emails).select_for_update()
+        }
+        to_create: list[Invitation] = []
+        to_renew: list[Invitation] = []
+        for row in rows:
+            if row.email in members:
+                result.skipped.append(ImportSkip(row.line, row.email, "already a member"))
+                continue
+            details = {
+                "name": row.name, "role": row.role, "team": row.team,
+                "time_zone": row.time_zone, "invited_by": invited_by,
+            }
+            existing = open_invitations.get(row.email)
+            if existing is not None and existing.expires_at > now:
+                result.skipped.append(ImportSkip(row.line, row.email, "already invited"))
+            elif existing is not None:
+                _renew(existing, now=now, **details)
+                to_renew.append(existing)
+            else:
+                to_create.append(
+                    Invitation(
+                        organization=organization, email=row.email, created_at=now,
+                        expires_at=now + INVITATION_VALIDITY, **details,
+                    )
+                )
+        if to_renew:
+            Invitation.objects.bulk_update(
+                to_renew,
+                ["name", "role", "team", "time_zone", "invited_by", "token", "created_at", "expires_at", "sent_at"],
+            )
+        created = Invitation.objects.bulk_create(to_create)
+        result.invited = [*created, *to_renew]
+        if result.invited:
+            _enqueue_invitation_emails([invitation.pk for invitation in result.invited])
+    return result
+
+
+def invitations_import_csv(*, organization: Organization, invited_by: User | None, data: bytes) -> ImportResult:
+    """Invite everyone listed in a CSV file (header email,name,role,team,time_zone), all or nothing.
+
+    The whole file is validated first; any bad line means nothing is created and every problem is
+    reported with its line number. Emails that are already active members or already have a pending
+    invitation are skipped, so uploading the same file twice creates nothing new. The invitations
+    are created in one transaction and emailed in batches once it commits.
+    """
+    text, error = _decode_csv(data)
+    if error:
+        return _file_error(error)
+    rows, problems = _parse_rows(organization=organization, text=text)
+    if problems:
+        return ImportResult(errors=problems)
+    if not rows:
+        return _file_error("The file has a header but no invitations.")
+    try:
+        return _import_rows(organization=organization, invited_by=invited_by, rows=rows)
+    except IntegrityError:
+        # Another import or invite of the same emails committed meanwhile; the second pass sees
+        # those invitations and skips them.
+        return _import_rows(organization=organization, invited_by=invited_by, rows=rows)
