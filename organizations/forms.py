@@ -2,18 +2,71 @@
 
 from typing import Any
 
+from allauth.account.forms import SignupForm
+from allauth.core import context as allauth_context
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 
+from organizations import services
+from organizations.adapters import forget_invitation, invitation_unusable_response, signup_invitation
 from organizations.models import Membership, Organization, Role, ServiceStandard, Team, time_zone_choices
+from organizations.tenancy import set_current_organization
 
 
-class InvitationSignupForm(forms.Form):
-    """Extra sign-up fields; allauth calls `signup` after creating the user."""
+class InvitationSignupForm(SignupForm):
+    """allauth's sign-up form, bound to the invitation whose token is in the session.
+
+    The email is the invitation's: shown read-only, and any other address posted is refused. The name
+    is prefilled from the invitation. Creating the user, using the invitation (allauth's `signup()`
+    hook) and recording the email address happen in one transaction (`try_save`).
+    """
+
+    name = forms.CharField(
+        label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    field_order = ["name", "email", "password1", "password2"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # allauth builds this form without the request; its middleware keeps it in a context variable.
+        self.invitation = signup_invitation(allauth_context.request)
+        email = self.fields["email"]
+        email.widget.attrs["readonly"] = True
+        email.help_text = "Your invitation was sent to this address; it will be your sign-in."
+        if self.invitation is not None:
+            email.initial = self.invitation.email
+            self.fields["name"].initial = self.invitation.name
+
+    def clean_email(self) -> str:
+        posted = (self.cleaned_data.get("email") or "").strip().lower()
+        if self.invitation is None:
+            raise ValidationError("This invitation can no longer be used.", code="no_invitation")
+        if posted != self.invitation.email.lower():
+            raise ValidationError(
+                "Sign up with the address your invitation was sent to (%(email)s).",
+                code="not_invited",
+                params={"email": self.invitation.email},
+            )
+        return super().clean_email()
+
+    def try_save(self, request):
+        try:
+            with transaction.atomic():
+                return super().try_save(request)
+        except services.InvitationNotAcceptable as error:
+            # Used by a concurrent sign-up, revoked or expired since the form was shown: no account.
+            forget_invitation(request)
+            return None, invitation_unusable_response(request, error.reason)
 
     def signup(self, request, user) -> None:
-        pass
+        """allauth's hook, called right after the new user is saved: join the invitation's organization."""
+        if self.invitation is None:
+            raise services.InvitationNotAcceptable("expired")
+        membership = services.invitation_accept(invitation=self.invitation, user=user)
+        set_current_organization(request, membership.organization_id)
+        forget_invitation(request)
 
 
 # --- Organization settings, service standards, teams, people and the switcher -----------------
@@ -172,3 +225,54 @@ class MembershipForm(forms.Form):
 
 class SwitchOrganizationForm(forms.Form):
     organization = forms.IntegerField(min_value=1)
+
+
+# --- Invitations ------------------------------------------------------------------------------
+
+
+class InvitationForm(forms.Form):
+    """Whom to invite, with which role, team and time zone; teams are the ones the inviter may use."""
+
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    name = forms.CharField(max_length=150, required=False, help_text="Prefilled on their sign-up page.")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.EMPLOYEE)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="No team")
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices, help_text="Follow-ups reach them at sensible local times."
+    )
+
+    def __init__(self, *args: Any, team_choices: QuerySet[Team], managers_only: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = team_choices
+        if managers_only:
+            # Managers invite employees into the teams they manage, nothing else.
+            self.fields["role"].choices = [(Role.EMPLOYEE, Role.EMPLOYEE.label)]
+            self.fields["team"].required = True
+            self.fields["team"].empty_label = None
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class InvitationImportForm(forms.Form):
+    """A CSV file of people to invite; checked for name and size before it is read into memory."""
+
+    file = forms.FileField(
+        label="CSV file",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        help_text="UTF-8 CSV with the header email,name,role,team,time_zone. At most 1 MiB.",
+    )
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".csv"):
+            raise ValidationError(
+                "“%(name)s” is not a CSV file. Export the sheet as “CSV UTF-8” (a .csv file).",
+                code="not_csv",
+                params={"name": upload.name},
+            )
+        if upload.size > services.CSV_IMPORT_MAX_BYTES:
+            raise ValidationError(
+                "The file is larger than 1 MiB. Split it into smaller files.", code="too_big"
+            )
+        return upload.read()
