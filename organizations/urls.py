@@ -20,4 +20,10 @@ urlpatterns = [
     path("teams/<int:team_id>/delete/", views.team_delete, name="team_delete"),
     path("people/", views.member_list, name="member_list"),
     path("people/<int:membership_id>/edit/", views.member_edit, name="member_edit"),
+    path("invitations/", views.invitation_list, name="invitation_list"),
+    path("invitations/new/", views.invitation_create, name="invitation_create"),
+    path("invitations/import/", views.invitation_import, name="invitation_import"),
+    path("invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("invitations/<int:invitation_id>/resend/", views.invitation_resend, name="invitation_resend"),
+    path("invitations/accept/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

@@ -6,12 +6,17 @@ service (a rule checked under lock, such as "keep one active admin") is shown on
 """
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
 from organizations import selectors, services
+from organizations.adapters import forget_invitation, invitation_unusable_response, remember_invitation
 from organizations.forms import (
+    InvitationForm,
+    InvitationImportForm,
     MembershipForm,
     OrganizationSettingsForm,
     ServiceStandardForm,
@@ -248,3 +253,146 @@ def switch(request: HttpRequest) -> HttpResponse:
         "organizations/switch.html",
         {"memberships": memberships, "current_organization_id": request.membership.organization_id},
     )
+
+
+# --- Invitations --------------------------------------------------------------------------------
+#
+# Admins invite anyone with any role and import CSV files. Managers invite employees into the teams
+# they manage, and see, resend and revoke only those invitations (selectors scope it; anything else
+# is a 404 like another organization's invitation).
+
+INVITATIONS_PER_PAGE = 50
+
+
+@member_required(Role.ADMIN, Role.MANAGER)
+def invitation_list(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    status = request.GET.get("status", "")
+    if status not in selectors.INVITATION_STATUSES:
+        status = ""
+    paginator = Paginator(
+        selectors.invitations_visible_to(membership=membership, status=status or None), INVITATIONS_PER_PAGE
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "organizations/invitation_list.html",
+        {
+            "page": page,
+            "invitations": list(page.object_list),
+            "status": status,
+            "counts": selectors.invitation_status_counts(membership=membership),
+            "is_admin": membership.is_admin,
+        },
+    )
+
+
+@member_required(Role.ADMIN, Role.MANAGER)
+def invitation_create(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    form = InvitationForm(
+        request.POST or None,
+        initial={"time_zone": membership.organization.time_zone},
+        team_choices=selectors.invitation_team_choices(membership=membership),
+        managers_only=not membership.is_admin,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.invitation_create(
+                organization=membership.organization, invited_by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"{invitation.email} is invited to {membership.organization.name}. "
+                f"The link is valid until {invitation.expires_at:%d %b %Y}.",
+            )
+            return redirect("organizations:invitation_list")
+    return render(request, "organizations/invitation_form.html", {"form": form})
+
+
+@member_required(Role.ADMIN, Role.MANAGER)
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = selectors.invitation_get(membership=request.membership, invitation_id=invitation_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        services.invitation_revoke(invitation=invitation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The invitation of {invitation.email} is withdrawn; its link no longer works.")
+    return redirect("organizations:invitation_list")
+
+
+@member_required(Role.ADMIN, Role.MANAGER)
+def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = selectors.invitation_get(membership=request.membership, invitation_id=invitation_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        services.invitation_resend(invitation=invitation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"A new invitation is on its way to {invitation.email}; the previous link no longer works."
+        )
+    return redirect("organizations:invitation_list")
+
+
+@member_required(Role.ADMIN)
+def invitation_import(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    result = None
+    form = InvitationImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        result = services.invitations_import_csv(
+            organization=membership.organization, invited_by=request.user, data=form.cleaned_data["file"]
+        )
+        if result.ok:
+            form = InvitationImportForm()
+    return render(
+        request,
+        "organizations/invitation_import.html",
+        {"form": form, "result": result, "header": services.CSV_IMPORT_HEADER},
+    )
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the invitation email. Public: the token is the invitee's credential.
+
+    Signed out: the token goes into the session and the person signs up (or signs in, if they already
+    have an account) with the invited address. Signed in with that address: they join at once.
+    """
+    invitation = selectors.invitation_by_token(token=token)
+    if invitation is None:
+        return invitation_unusable_response(request, "unknown", status=404)
+    user = request.user
+    if user.is_authenticated and invitation.accepted_by_id == user.pk:
+        set_current_organization(request, invitation.organization_id)
+        messages.info(request, f"You are already a member of {invitation.organization.name}.")
+        return redirect("organizations:home")
+    if invitation.status != "pending":
+        return invitation_unusable_response(request, invitation.status)
+    if not user.is_authenticated:
+        remember_invitation(request, token)
+        if selectors.account_exists_for_email(email=invitation.email):
+            messages.info(request, f"You already have an account: sign in as {invitation.email} to join "
+                                   f"{invitation.organization.name}.")
+            return redirect_to_login(request.get_full_path())
+        return redirect("account_signup")
+    if user.email.lower() != invitation.email.lower():
+        return render(
+            request, "organizations/invitation_wrong_user.html", {"invitation": invitation}, status=403
+        )
+    try:
+        services.invitation_accept(invitation=invitation, user=user)
+    except services.InvitationNotAcceptable as error:
+        return invitation_unusable_response(request, error.reason)
+    forget_invitation(request)
+    set_current_organization(request, invitation.organization_id)
+    messages.success(request, f"Welcome to {invitation.organization.name}!")
+    return redirect("organizations:home")
