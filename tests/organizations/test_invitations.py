@@ -1,0 +1,587 @@
+"""Invitations: creating (idempotent), sending on commit, revoking, resending, accepting (single use,
+expiry, the invitation's organization) and the invitation pages' permissions and query budget.
+
+Personas: alice (Acme admin), bob (Acme manager of the front desk), carol (Acme employee),
+charlie (Globex admin, who must not touch anything of Acme's).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import threading
+from datetime import timedelta
+from email import message_from_bytes
+from unittest import mock
+
+import pytest
+from aiosmtpd.controller import Controller
+from celery.exceptions import Retry
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from organizations import services, tasks
+from organizations.models import Invitation, Membership, Role
+from organizations.tenancy import CURRENT_ORGANIZATION_SESSION_KEY
+from tests import factories
+from tests.conftest import client_for
+from tests.organizations.invitation_fixtures import (  # noqa: F401  (fixtures)
+    age,
+    dave_invitation,
+    eager_celery,
+    front_desk,
+    globex_team,
+    housekeeping,
+)
+
+SITE_URL = "https://servicecraft.example"
+
+
+def accept_url(invitation: Invitation) -> str:
+    return reverse("organizations:invitation_accept", kwargs={"token": invitation.token})
+
+
+# --- invitation_create ----------------------------------------------------------------------------
+
+
+def test_invitation_create_stores_the_invitation_and_sends_the_email_on_commit(
+    acme, alice, front_desk, eager_celery, django_capture_on_commit_callbacks
+):
+    # when
+    with override_settings(SITE_URL=SITE_URL), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        invitation = services.invitation_create(
+            organization=acme, invited_by=alice.user, email=" Dave@Example.com ", name="Dave",
+            role=Role.EMPLOYEE, team=front_desk, time_zone="America/New_York",
+        )
+
+    # then
+    assert len(callbacks) == 1
+    invitation.refresh_from_db()
+    assert (invitation.email, invitation.role, invitation.team, invitation.time_zone) == (
+        "dave@example.com", Role.EMPLOYEE, front_desk, "America/New_York"
+    )
+    assert invitation.expires_at - invitation.created_at == timedelta(days=7)
+    assert invitation.sent_at is not None
+    assert len(mail.outbox) == 1
+    email = mail.outbox[0]
+    link = f"{SITE_URL}/invitations/accept/{invitation.token}/"
+    assert email.to == ["dave@example.com"]
+    assert email.subject == "Alice Admin invited you to join Acme Hotels on ServiceCraft"
+    assert link in email.body
+    assert "as employee in the team Front desk" in email.body
+    assert "(America/New_York)" in email.body
+    html, mimetype = email.alternatives[0]
+    assert mimetype == "text/html"
+    assert f'href="{link}"' in html
+
+
+def test_the_email_is_not_sent_before_commit_nor_when_the_transaction_rolls_back(
+    acme, alice, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks, mock.patch.object(tasks.invitation_send, "delay") as delay:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.invitation_create(organization=acme, invited_by=alice.user, email="dave@example.com")
+            assert delay.call_count == 0  # not before commit
+            raise RuntimeError("the request failed after the invitation was written")
+
+    assert callbacks == []
+    delay.assert_not_called()
+    assert not Invitation.objects.filter(email="dave@example.com").exists()
+
+
+def test_a_double_submit_returns_the_open_invitation_and_sends_once(
+    acme, alice, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = services.invitation_create(organization=acme, invited_by=alice.user, email="dave@example.com")
+        second = services.invitation_create(organization=acme, invited_by=alice.user, email="DAVE@example.com")
+
+    assert first.pk == second.pk
+    assert Invitation.objects.filter(organization=acme).count() == 1
+    assert len(callbacks) == 1
+
+
+def test_a_concurrent_insert_is_resolved_by_the_constraint_inside_a_savepoint(acme, alice):
+    # given: another request committed an invitation for the same email after our check
+    winner = factories.InvitationFactory(organization=acme, email="dave@example.com")
+    real = services._open_invitations
+    calls = iter([lambda **kwargs: Invitation.objects.none(), real])
+
+    # when
+    with mock.patch.object(services, "_open_invitations", side_effect=lambda **kw: next(calls)(**kw)):
+        with transaction.atomic():
+            result = services.invitation_create(organization=acme, invited_by=alice.user, email="dave@example.com")
+            # the outer transaction is still usable after the caught IntegrityError
+            assert Invitation.objects.filter(organization=acme).count() == 1
+
+    # then
+    assert result.pk == winner.pk
+
+
+def test_an_expired_open_invitation_is_renewed(acme, alice, dave_invitation, django_capture_on_commit_callbacks):
+    age(dave_invitation, days=8)
+    old_token = dave_invitation.token
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        renewed = services.invitation_create(
+            organization=acme, invited_by=alice.user, email="dave@example.com", role=Role.MANAGER
+        )
+
+    assert renewed.pk == dave_invitation.pk
+    renewed.refresh_from_db()
+    assert renewed.token != old_token
+    assert renewed.role == Role.MANAGER
+    assert renewed.status == "pending"
+    assert renewed.expires_at > timezone.now() + timedelta(days=6)
+    assert len(callbacks) == 1
+
+
+def test_an_active_member_cannot_be_invited(acme, alice, carol):
+    with pytest.raises(ValidationError) as error:
+        services.invitation_create(organization=acme, invited_by=alice.user, email="Carol@acme.test")
+
+    assert "already a member of Acme Hotels" in str(error.value)
+    assert not Invitation.objects.exists()
+
+
+def test_a_team_of_another_organization_is_rejected(acme, alice, globex_team):
+    with pytest.raises(ValidationError) as error:
+        services.invitation_create(organization=acme, invited_by=alice.user, email="dave@example.com", team=globex_team)
+
+    assert "team" in error.value.message_dict
+    assert not Invitation.objects.exists()
+
+
+def test_time_zone_defaults_to_the_organization(acme, alice):
+    invitation = services.invitation_create(organization=acme, invited_by=alice.user, email="dave@example.com")
+
+    assert invitation.time_zone == acme.time_zone == "Europe/Paris"
+
+
+# --- sending ----------------------------------------------------------------------------------------
+
+
+def test_the_task_sends_once_even_when_redelivered(dave_invitation):
+    assert tasks.invitation_send.apply(args=[dave_invitation.pk]).get() is True
+    assert tasks.invitation_send.apply(args=[dave_invitation.pk]).get() is False
+
+    assert len(mail.outbox) == 1
+
+
+def test_the_task_skips_revoked_and_missing_invitations(dave_invitation):
+    services.invitation_revoke(invitation=dave_invitation)
+
+    assert tasks.invitation_send.apply(args=[dave_invitation.pk]).get() is False
+    assert tasks.invitation_send.apply(args=[10**9]).get() is False
+    assert mail.outbox == []
+
+
+def test_the_task_retries_with_backoff_on_smtp_errors(dave_invitation):
+    retries = []
+
+    def record_retry(**kwargs):
+        retries.append(kwargs)
+        raise Retry()
+
+    with mock.patch(
+        "django.core.mail.EmailMultiAlternatives.send", side_effect=smtplib.SMTPServerDisconnected("gone")
+    ), mock.patch.object(tasks.invitation_send, "retry", side_effect=record_retry):
+        result = tasks.invitation_send.apply(args=[dave_invitation.pk])
+
+    assert result.state == "RETRY"
+    assert isinstance(retries[0]["exc"], smtplib.SMTPServerDisconnected)
+    assert retries[0]["countdown"] == 30  # then 60, 120, … (exponential backoff)
+    dave_invitation.refresh_from_db()
+    assert dave_invitation.sent_at is None  # so the next attempt still sends it
+
+
+class _Inbox:
+    """aiosmtpd handler that keeps every message the server accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.integration
+def test_the_invitation_email_goes_through_a_real_smtp_server(dave_invitation):
+    inbox = _Inbox()
+    port = _free_port()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=port,
+            EMAIL_HOST_USER="",
+            EMAIL_HOST_PASSWORD="",
+            EMAIL_USE_TLS=False,
+            SITE_URL=SITE_URL,
+        ):
+            sent = services.invitation_send(invitation=dave_invitation)
+    finally:
+        server.stop()
+
+    assert sent is True
+    assert len(inbox.messages) == 1
+    recipients, message = inbox.messages[0]
+    assert recipients == ["dave@example.com"]
+    assert "Acme Hotels" in message["Subject"]
+    parts = {part.get_content_type(): part.get_payload(decode=True).decode() for part in message.walk()
+             if not part.is_multipart()}
+    link = f"{SITE_URL}/invitations/accept/{dave_invitation.token}/"
+    assert link in parts["text/plain"]
+    assert link in parts["text/html"]
+    dave_invitation.refresh_from_db()
+    assert dave_invitation.sent_at is not None
+
+
+# --- revoke and resend ------------------------------------------------------------------------------
+
+
+def test_admin_revokes_an_invitation_and_its_link_stops_working(alice, dave_invitation):
+    client = client_for(alice)
+
+    response = client.post(reverse("organizations:invitation_revoke", kwargs={"invitation_id": dave_invitation.pk}))
+
+    assert response.status_code == 302
+    dave_invitation.refresh_from_db()
+    assert dave_invitation.status == "revoked"
+    assert client.get(accept_url(dave_invitation)).status_code == 410
+
+
+def test_revoke_and_resend_answer_only_post(alice, dave_invitation):
+    client = client_for(alice)
+    for name in ("organizations:invitation_revoke", "organizations:invitation_resend"):
+        assert client.get(reverse(name, kwargs={"invitation_id": dave_invitation.pk})).status_code == 405
+
+
+def test_resend_gives_a_new_token_and_seven_more_days_and_sends_again(
+    alice, dave_invitation, eager_celery, django_capture_on_commit_callbacks
+):
+    age(dave_invitation, days=8)  # an expired invitation can be resent
+    old_token = dave_invitation.token
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(alice).post(
+            reverse("organizations:invitation_resend", kwargs={"invitation_id": dave_invitation.pk})
+        )
+
+    assert response.status_code == 302
+    dave_invitation.refresh_from_db()
+    assert dave_invitation.token != old_token
+    assert dave_invitation.status == "pending"
+    assert timezone.now() + timedelta(days=6, hours=23) < dave_invitation.expires_at <= timezone.now() + timedelta(days=7)
+    assert len(mail.outbox) == 1
+    assert dave_invitation.token in mail.outbox[0].body
+    assert client_for(alice).get(reverse("organizations:invitation_accept", kwargs={"token": old_token})).status_code == 404
+
+
+def test_an_accepted_invitation_cannot_be_revoked_or_resent(alice, dave_invitation):
+    user = factories.UserFactory(email="dave@example.com")
+    services.invitation_accept(invitation=dave_invitation, user=user)
+
+    with pytest.raises(ValidationError):
+        services.invitation_revoke(invitation=dave_invitation)
+    with pytest.raises(ValidationError):
+        services.invitation_resend(invitation=dave_invitation)
+
+
+@pytest.mark.parametrize("name", ["organizations:invitation_revoke", "organizations:invitation_resend"])
+def test_an_admin_of_another_organization_gets_404_and_changes_nothing(name, charlie, dave_invitation):
+    before = Invitation.objects.values().get(pk=dave_invitation.pk)
+
+    response = client_for(charlie).post(reverse(name, kwargs={"invitation_id": dave_invitation.pk}))
+
+    assert response.status_code == 404
+    assert Invitation.objects.values().get(pk=dave_invitation.pk) == before
+
+
+# --- who may invite -----------------------------------------------------------------------------------
+
+
+def test_admin_invites_through_the_page(acme, alice, housekeeping, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client_for(alice).post(
+            reverse("organizations:invitation_create"),
+            {"email": "erin@example.com", "name": "Erin", "role": Role.MANAGER, "team": housekeeping.pk,
+             "time_zone": "Europe/Lisbon"},
+        )
+
+    assert response.status_code == 302
+    invitation = Invitation.objects.get(email="erin@example.com")
+    assert (invitation.organization, invitation.role, invitation.team, invitation.time_zone) == (
+        acme, Role.MANAGER, housekeeping, "Europe/Lisbon"
+    )
+    assert invitation.invited_by == alice.user
+    assert len(callbacks) == 1
+
+
+def test_the_page_rejects_a_team_of_another_organization(alice, globex_team):
+    response = client_for(alice).post(
+        reverse("organizations:invitation_create"),
+        {"email": "erin@example.com", "role": Role.EMPLOYEE, "team": globex_team.pk, "time_zone": "UTC"},
+    )
+
+    assert response.status_code == 200
+    assert "team" in response.context["form"].errors
+    assert not Invitation.objects.exists()
+
+
+def test_the_page_says_when_the_person_is_already_a_member(alice, carol):
+    response = client_for(alice).post(
+        reverse("organizations:invitation_create"),
+        {"email": "carol@acme.test", "role": Role.EMPLOYEE, "time_zone": "UTC"},
+    )
+
+    assert response.status_code == 200
+    assert "already a member" in " ".join(response.context["form"].errors["email"])
+
+
+def test_manager_invites_an_employee_into_a_team_they_manage(acme, bob, front_desk):
+    response = client_for(bob).post(
+        reverse("organizations:invitation_create"),
+        {"email": "erin@example.com", "role": Role.EMPLOYEE, "team": front_desk.pk, "time_zone": "UTC"},
+    )
+
+    assert response.status_code == 302
+    assert Invitation.objects.get(email="erin@example.com").team == front_desk
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"role": Role.ADMIN, "team": "front_desk"},  # managers invite employees only
+        {"role": Role.EMPLOYEE, "team": "housekeeping"},  # not a team bob manages
+        {"role": Role.EMPLOYEE, "team": ""},  # managers must choose one of their teams
+    ],
+)
+def test_manager_cannot_invite_beyond_their_teams(data, request, bob, front_desk, housekeeping):
+    team = request.getfixturevalue(data["team"]).pk if data["team"] else ""
+
+    response = client_for(bob).post(
+        reverse("organizations:invitation_create"),
+        {"email": "erin@example.com", "role": data["role"], "team": team, "time_zone": "UTC"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not Invitation.objects.exists()
+
+
+def test_manager_sees_and_manages_only_their_teams_invitations(acme, alice, bob, front_desk, housekeeping):
+    mine = factories.InvitationFactory(organization=acme, team=front_desk, email="mine@example.com")
+    other = factories.InvitationFactory(organization=acme, team=housekeeping, email="other@example.com")
+    client = client_for(bob)
+
+    response = client.get(reverse("organizations:invitation_list"))
+
+    assert [invitation.pk for invitation in response.context["invitations"]] == [mine.pk]
+    assert client.post(reverse("organizations:invitation_revoke", kwargs={"invitation_id": other.pk})).status_code == 404
+    assert client.post(reverse("organizations:invitation_revoke", kwargs={"invitation_id": mine.pk})).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "name", ["organizations:invitation_list", "organizations:invitation_create", "organizations:invitation_import"]
+)
+def test_employees_get_404_on_invitation_pages(name, carol):
+    assert client_for(carol).get(reverse(name)).status_code == 404
+
+
+def test_the_list_shows_each_status_and_filters(acme, alice, front_desk):
+    pending = factories.InvitationFactory(organization=acme, email="pending@example.com")
+    expired = age(factories.InvitationFactory(organization=acme, email="expired@example.com"), days=8)
+    revoked = factories.InvitationFactory(organization=acme, email="revoked@example.com", revoked_at=timezone.now())
+    accepted = factories.InvitationFactory(organization=acme, email="accepted@example.com", accepted_at=timezone.now())
+    client = client_for(alice)
+
+    response = client.get(reverse("organizations:invitation_list"))
+
+    assert response.status_code == 200
+    assert response.context["counts"] == {"pending": 1, "accepted": 1, "expired": 1, "revoked": 1}
+    body = response.content.decode()
+    for label in ("Pending", "Accepted", "Expired", "Withdrawn"):
+        assert f'class="badge' in body and label in body
+    for status, invitation in [("pending", pending), ("expired", expired), ("revoked", revoked), ("accepted", accepted)]:
+        filtered = client.get(reverse("organizations:invitation_list"), {"status": status}).context["invitations"]
+        assert [row.pk for row in filtered] == [invitation.pk]
+
+
+def _grow(acme, alice, team, size: int) -> None:
+    for n in range(size):
+        factories.InvitationFactory(organization=acme, team=team, invited_by=alice.user)
+        factories.InvitationFactory(organization=acme, invited_by=factories.UserFactory(), accepted_at=timezone.now(),
+                                    accepted_by=factories.UserFactory())
+
+
+def test_the_invitation_list_stays_within_its_query_budget_as_data_grows(acme, alice, front_desk, django_assert_max_num_queries):
+    client = client_for(alice)
+    url = reverse("organizations:invitation_list")
+    counts = []
+    for size in (3, 30):
+        _grow(acme, alice, front_desk, size)
+        with CaptureQueriesContext(connection) as queries, django_assert_max_num_queries(20):
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1], counts
+
+
+# --- accepting --------------------------------------------------------------------------------------
+
+
+def test_an_unknown_token_is_404_with_a_clear_page(client, db):
+    response = client.get(reverse("organizations:invitation_accept", kwargs={"token": "no-such-token"}))
+
+    assert response.status_code == 404
+    assert "This invitation link is not valid" in response.content.decode()
+
+
+def test_an_invitation_older_than_seven_days_cannot_be_accepted(client, dave_invitation):
+    age(dave_invitation, days=8)
+
+    response = client.get(accept_url(dave_invitation))
+
+    assert response.status_code == 410
+    assert "This invitation has expired" in response.content.decode()
+    with pytest.raises(services.InvitationNotAcceptable) as error:
+        services.invitation_accept(invitation=dave_invitation, user=factories.UserFactory(email="dave@example.com"))
+    assert error.value.reason == "expired"
+
+
+def test_an_invitation_expires_when_the_clock_passes_eight_days(acme, alice):
+    invitation = services.invitation_create(organization=acme, invited_by=alice.user, email="dave@example.com")
+    user = factories.UserFactory(email="dave@example.com")
+
+    eight_days_later = timezone.now() + timedelta(days=8)
+    with mock.patch("django.utils.timezone.now", return_value=eight_days_later):
+        assert invitation.status == "expired"
+        with pytest.raises(services.InvitationNotAcceptable):
+            services.invitation_accept(invitation=invitation, user=user)
+
+    assert not Membership.objects.filter(user=user).exists()
+
+
+def test_an_invitation_is_single_use(dave_invitation):
+    user = factories.UserFactory(email="dave@example.com")
+    services.invitation_accept(invitation=dave_invitation, user=user)
+
+    with pytest.raises(services.InvitationNotAcceptable) as error:
+        services.invitation_accept(invitation=Invitation.objects.get(pk=dave_invitation.pk), user=user)
+
+    assert error.value.reason == "accepted"
+    assert Membership.objects.filter(user=user).count() == 1
+
+
+def test_a_used_link_is_410_for_anyone_else(client, dave_invitation):
+    services.invitation_accept(invitation=dave_invitation, user=factories.UserFactory(email="dave@example.com"))
+
+    response = client.get(accept_url(dave_invitation))
+
+    assert response.status_code == 410
+    assert "already been used" in response.content.decode()
+
+
+def test_the_invitation_lands_the_person_in_its_organization_role_and_team(acme, globex, dave_invitation, front_desk):
+    # given: dave already works at Globex and acts there
+    dave_at_globex = factories.member(globex, Role.ADMIN, user__email="dave@example.com", user__name="Dave")
+    client = client_for(dave_at_globex)
+    session = client.session
+    session[CURRENT_ORGANIZATION_SESSION_KEY] = globex.pk
+    session.save()
+
+    # when
+    response = client.get(accept_url(dave_invitation))
+
+    # then
+    assert response.status_code == 302
+    assert response["Location"] == reverse("organizations:home")
+    membership = Membership.objects.get(user=dave_at_globex.user, organization=acme)
+    assert (membership.role, membership.team) == (Role.EMPLOYEE, front_desk)
+    assert Membership.objects.get(pk=dave_at_globex.pk).role == Role.ADMIN  # Globex unchanged
+    assert client.session[CURRENT_ORGANIZATION_SESSION_KEY] == acme.pk
+    dave_invitation.refresh_from_db()
+    assert dave_invitation.accepted_by == dave_at_globex.user
+    user = dave_at_globex.user
+    user.refresh_from_db()
+    assert user.time_zone == "Europe/Paris"  # not his first organization: his time zone stays
+
+
+def test_the_inviters_organization_does_not_matter(acme, globex, alice, front_desk):
+    # given: alice is also a Globex admin and currently acts in Globex
+    factories.member(globex, Role.ADMIN, user=alice.user)
+    invitation = services.invitation_create(
+        organization=acme, invited_by=alice.user, email="dave@example.com", team=front_desk
+    )
+    user = factories.UserFactory(email="dave@example.com", time_zone="UTC")
+
+    membership = services.invitation_accept(invitation=invitation, user=user)
+
+    assert membership.organization == acme
+    assert not Membership.objects.filter(user=user, organization=globex).exists()
+    user.refresh_from_db()
+    assert user.time_zone == "Europe/Paris"  # first organization: the invitation's time zone
+
+
+def test_a_signed_in_person_with_another_email_gets_a_clear_message(carol, dave_invitation):
+    response = client_for(carol).get(accept_url(dave_invitation))
+
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "dave@example.com" in body and "carol@acme.test" in body
+    assert not Membership.objects.filter(user=carol.user, organization=dave_invitation.organization).exclude(
+        pk=carol.pk
+    ).exists()
+    dave_invitation.refresh_from_db()
+    assert dave_invitation.status == "pending"
+
+
+def test_the_service_refuses_another_email(dave_invitation, carol):
+    with pytest.raises(services.InvitationNotAcceptable) as error:
+        services.invitation_accept(invitation=dave_invitation, user=carol.user)
+
+    assert error.value.reason == "wrong_email"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_acceptances_of_one_invitation_make_one_membership():
+    organization = factories.OrganizationFactory()
+    invitation = factories.InvitationFactory(organization=organization, email="dave@example.com")
+    user = factories.UserFactory(email="dave@example.com")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def accept() -> None:
+        try:
+            barrier.wait()
+            services.invitation_accept(invitation=Invitation.objects.get(pk=invitation.pk), user=user)
+            outcomes.append("accepted")
+        except services.InvitationNotAcceptable:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["accepted", "refused"]
+    assert Membership.objects.filter(user=user, organization=organization).count() == 1
