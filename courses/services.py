@@ -550,8 +550,11 @@ def program_set_courses(*, program: Program, courses: Sequence[Course]) -> None:
     if len(set(ids)) != len(ids):
         raise ValidationError({"courses": "A course appears only once in a program."})
     Program.objects.select_for_update().filter(pk=program.pk).first()
-    ProgramCourse.objects.filter(program=program).exclude(course_id__in=ids).delete()
     existing = {row.course_id: row for row in ProgramCourse.objects.filter(program=program)}
+    # Only write what changes: setting the same courses again issues no INSERT/UPDATE/DELETE.
+    dropped = [row.pk for course_id, row in existing.items() if course_id not in set(ids)]
+    if dropped:
+        ProgramCourse.objects.filter(pk__in=dropped).delete()
     to_update, to_create = [], []
     for order, course_id in enumerate(ids):
         row = existing.get(course_id)

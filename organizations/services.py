@@ -275,6 +275,7 @@ CSV_IMPORT_MAX_BYTES = 1024 * 1024
 CSV_IMPORT_COLUMNS: tuple[str, ...] = ("email", "name", "role", "team", "time_zone")
 CSV_IMPORT_HEADER = ",".join(CSV_IMPORT_COLUMNS)
 NAME_MAX_LENGTH = 150
+EMAIL_MAX_LENGTH = 254  # Invitation.email's column
 
 
 class InvitationNotAcceptable(Exception):
@@ -648,6 +649,8 @@ def _parse_rows(*, organization: Organization, text: str) -> tuple[list[_Row], l
                 row_problems.append("the email is missing.")
             else:
                 try:
+                    if len(email) > EMAIL_MAX_LENGTH:
+                        raise ValidationError("too long")
                     validate_email(email)
                 except ValidationError:
                     row_problems.append(f"“{raw['email']}” is not a valid email address.")

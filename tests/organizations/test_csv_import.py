@@ -76,6 +76,7 @@ def test_a_file_with_bad_lines_creates_nothing_and_reports_every_line(acme, alic
         + "short@example.com,employee\n"  # line 8
         + "\n"  # line 9: blank lines are fine
         + "two@example.com,Two,,Kitchen,\n"  # line 10: two problems
+        + f"{'a' * 250}@example.com,Long,employee,,\n"  # line 11: longer than the column
     )
 
     result = import_csv(acme, alice, text)
@@ -83,7 +84,7 @@ def test_a_file_with_bad_lines_creates_nothing_and_reports_every_line(acme, alic
     assert not result.ok
     assert Invitation.objects.count() == 0
     reported = [(problem.line, problem.message) for problem in result.errors]
-    assert [line for line, _ in reported] == [3, 4, 5, 6, 7, 8, 10, 10]
+    assert [line for line, _ in reported] == [3, 4, 5, 6, 7, 8, 10, 10, 11]
     messages = dict(reported[:6])
     assert "not a valid email" in messages[3]
     assert "unknown role “boss”" in messages[4]
