@@ -1,0 +1,461 @@
+"""Learner reads, scoped to the acting membership, with everything each page renders preloaded.
+
+Every selector takes `membership=` and only ever returns published courses of that membership's
+organization and the membership's own progress, attempts and certificates; "not found" (None) covers
+another organization's objects, other people's attempts and unpublished courses alike, and views
+answer it with a 404. Query counts are constant in the size of a course (see tests/enrollments).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, IntegerField, Max, Model, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from courses.models import Course, CourseStatus, Lesson, Question
+from enrollments import grading
+from enrollments.models import Attempt, AttemptStatus, Certificate, CourseProgress, LessonCompletion
+from organizations.models import Membership, ServiceStandard
+
+
+def _count_of(rows: type[Model] | QuerySet, fk: str, outer: str = "pk") -> Coalesce:
+    """COUNT(*) of the rows (a model or a filtered queryset) whose `fk` is the outer row's `outer`.
+
+    A correlated subquery rather than a JOIN + GROUP BY: two counts over one JOIN multiply each other.
+    """
+    queryset = rows if isinstance(rows, QuerySet) else rows.objects.all()
+    rows = queryset.filter(**{fk: OuterRef(outer)}).order_by().values(fk).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def _passed_attempt_exists(progress_ref: str = "pk") -> Exists:
+    return Exists(Attempt.objects.filter(progress=OuterRef(progress_ref), passed=True))
+
+
+def certificate_of(*, progress: CourseProgress | None) -> Certificate | None:
+    """The progress's certificate if it has one, read from select_related("certificate") (no query)."""
+    if progress is None:
+        return None
+    try:
+        return progress.certificate  # preloaded with select_related("certificate"): no query
+    except Certificate.DoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class LearnerProgress:
+    """How far a person is in a course. Steps are the lessons plus the knowledge check (if any)."""
+
+    lessons_total: int
+    lessons_done: int
+    has_check: bool
+    check_passed: bool
+    completed: bool
+
+    @property
+    def steps_total(self) -> int:
+        return self.lessons_total + (1 if self.has_check else 0)
+
+    @property
+    def steps_done(self) -> int:
+        if self.completed:
+            return self.steps_total
+        return min(self.lessons_done, self.lessons_total) + (1 if self.has_check and self.check_passed else 0)
+
+    @property
+    def percent(self) -> int:
+        if self.completed:
+            return 100
+        return self.steps_done * 100 // self.steps_total if self.steps_total else 0
+
+    @property
+    def all_lessons_done(self) -> bool:
+        return self.lessons_done >= self.lessons_total
+
+    @property
+    def label(self) -> str:
+        if self.completed:
+            return "Completed"
+        return f"{self.steps_done} of {self.steps_total} steps done ({self.percent}%)"
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where "continue" takes a person: a lesson, the knowledge check, or the course page."""
+
+    lesson_id: int | None = None
+    to_check: bool = False
+
+
+def _resume_for(
+    *, progress: LearnerProgress, started: bool, last_lesson_id: int | None, first_lesson_id: int | None
+) -> Resume:
+    if progress.completed:
+        return Resume()
+    if started and progress.all_lessons_done and progress.has_check:
+        return Resume(to_check=True)
+    if started and last_lesson_id:
+        return Resume(lesson_id=last_lesson_id)
+    if first_lesson_id:
+        return Resume(lesson_id=first_lesson_id)
+    return Resume(to_check=progress.has_check)
+
+
+# --- My learning --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseCard:
+    course: Course
+    progress: LearnerProgress
+    started: bool
+    resume: Resume
+    certificate: Certificate | None
+
+
+def learning_for(*, membership: Membership) -> list[CourseCard]:
+    """The published courses of the member's organization, each with this person's progress.
+
+    Two queries whatever the number of courses, lessons or attempts.
+    """
+    first_lesson = Lesson.objects.filter(course=OuterRef("pk")).order_by("order", "id").values("pk")[:1]
+    courses = list(
+        Course.objects.of_organization(membership.organization_id)
+        .published()
+        .annotate(
+            lesson_count=_count_of(Lesson, "course"),
+            question_count=_count_of(Question, "course"),
+            first_lesson_id=Subquery(first_lesson),
+        )
+        .defer("cover_image")
+    )
+    progress_by_course = {
+        progress.course_id: progress
+        for progress in CourseProgress.objects.filter(
+            membership=membership, course__status=CourseStatus.PUBLISHED
+        )
+        .select_related("certificate")
+        .annotate(lessons_done=_count_of(LessonCompletion, "progress"), check_passed=_passed_attempt_exists())
+    }
+    cards = []
+    for course in courses:
+        row = progress_by_course.get(course.pk)
+        progress = LearnerProgress(
+            lessons_total=course.lesson_count,
+            lessons_done=row.lessons_done if row else 0,
+            has_check=course.question_count > 0,
+            check_passed=bool(row and row.check_passed),
+            completed=bool(row and row.completed_at),
+        )
+        cards.append(
+            CourseCard(
+                course=course,
+                progress=progress,
+                started=row is not None,
+                resume=_resume_for(
+                    progress=progress,
+                    started=row is not None,
+                    last_lesson_id=row.last_lesson_id if row else None,
+                    first_lesson_id=course.first_lesson_id,
+                ),
+                certificate=certificate_of(progress=row),
+            )
+        )
+    return cards
+
+
+# --- Course page --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LessonRow:
+    id: int
+    title: str
+    done: bool
+    number: int
+
+
+@dataclass(frozen=True)
+class CheckStatus:
+    """The knowledge check as the course page shows it."""
+
+    question_count: int
+    pass_mark_percent: int
+    submitted_count: int
+    best_score: int | None
+    passed: bool
+    in_progress: bool
+
+
+@dataclass(frozen=True)
+class CoursePage:
+    course: Course
+    lessons: list[LessonRow]
+    standards: list[ServiceStandard]
+    progress: LearnerProgress
+    started: bool
+    resume: Resume
+    check: CheckStatus
+    certificate: Certificate | None
+    completed_at: Any = None
+
+
+def course_standards(*, course: Course) -> list[ServiceStandard]:
+    """The standards a course covers: the union of its lessons' and its questions' standards."""
+    lesson_tags = Lesson.standards.through.objects.filter(lesson__course=course).values("servicestandard_id")
+    question_tags = Question.standards.through.objects.filter(question__course=course).values("servicestandard_id")
+    return list(
+        ServiceStandard.objects.of_organization(course.organization_id).filter(
+            Q(pk__in=lesson_tags) | Q(pk__in=question_tags)
+        )
+    )
+
+
+def published_course_for(*, membership: Membership, course_id: int) -> Course | None:
+    """A published course of the member's organization, with its question count; None otherwise."""
+    return (
+        Course.objects.of_organization(membership.organization_id)
+        .published()
+        .filter(pk=course_id)
+        .annotate(question_count=_count_of(Question, "course"))
+        .defer("cover_image")
+        .first()
+    )
+
+
+def course_page_for(*, membership: Membership, course_id: int) -> CoursePage | None:
+    """Everything the course page shows, in five queries whatever the course's size; None if not visible."""
+    course = published_course_for(membership=membership, course_id=course_id)
+    if course is None:
+        return None
+    lessons = list(Lesson.objects.filter(course=course).only("id", "title", "order", "course_id"))
+    standards = course_standards(course=course)
+    submitted = Attempt.objects.filter(progress=OuterRef("pk"), status=AttemptStatus.SUBMITTED).order_by()
+    row = (
+        CourseProgress.objects.filter(membership=membership, course=course)
+        .select_related("certificate")
+        .annotate(
+            check_passed=_passed_attempt_exists(),
+            best_score=Subquery(
+                submitted.values("progress").annotate(best=Max("score_percent")).values("best"),
+                output_field=IntegerField(),
+            ),
+            submitted_count=_count_of(Attempt.objects.filter(status=AttemptStatus.SUBMITTED), "progress"),
+            in_progress=Exists(Attempt.objects.filter(progress=OuterRef("pk"), status=AttemptStatus.IN_PROGRESS)),
+        )
+        .first()
+    )
+    done_ids = (
+        set(LessonCompletion.objects.filter(progress=row).values_list("lesson_id", flat=True)) if row else set()
+    )
+    lesson_rows = [
+        LessonRow(id=lesson.pk, title=lesson.title, done=lesson.pk in done_ids, number=number)
+        for number, lesson in enumerate(lessons, start=1)
+    ]
+    progress = LearnerProgress(
+        lessons_total=len(lessons),
+        lessons_done=sum(1 for lesson in lesson_rows if lesson.done),
+        has_check=course.question_count > 0,
+        check_passed=bool(row and row.check_passed),
+        completed=bool(row and row.completed_at),
+    )
+    return CoursePage(
+        course=course,
+        lessons=lesson_rows,
+        standards=standards,
+        progress=progress,
+        started=row is not None,
+        resume=_resume_for(
+            progress=progress,
+            started=row is not None,
+            last_lesson_id=row.last_lesson_id if row else None,
+            first_lesson_id=lessons[0].pk if lessons else None,
+        ),
+        check=CheckStatus(
+            question_count=course.question_count,
+            pass_mark_percent=course.pass_mark_percent,
+            submitted_count=row.submitted_count if row else 0,
+            best_score=row.best_score if row else None,
+            passed=bool(row and row.check_passed),
+            in_progress=bool(row and row.in_progress),
+        ),
+        certificate=certificate_of(progress=row),
+        completed_at=row.completed_at if row else None,
+    )
+
+
+# --- Lesson page --------------------------------------------------------------------------------
+
+
+def lesson_for(*, membership: Membership, course_id: int, lesson_id: int) -> Lesson | None:
+    """A lesson of a published course of the member's organization, with its course; None otherwise.
+
+    Annotated with what the pages need about the course and this person, so it costs one query:
+    `question_count`, `check_passed`, `course_completed_at` and `next_lesson_id` (None after the last).
+    """
+    own_progress = CourseProgress.objects.filter(membership=membership, course=OuterRef("course_id"))
+    return (
+        Lesson.objects.of_organization(membership.organization_id)
+        .filter(pk=lesson_id, course_id=course_id, course__status=CourseStatus.PUBLISHED)
+        .select_related("course")
+        .defer("course__cover_image", "body_markdown")
+        .annotate(
+            question_count=_count_of(Question, "course", outer="course_id"),
+            check_passed=Exists(
+                Attempt.objects.filter(
+                    progress__membership=membership, progress__course=OuterRef("course_id"), passed=True
+                )
+            ),
+            course_completed_at=Subquery(own_progress.values("completed_at")[:1]),
+            next_lesson_id=Subquery(
+                Lesson.objects.filter(course_id=OuterRef("course_id"))
+                .filter(Q(order__gt=OuterRef("order")) | Q(order=OuterRef("order"), pk__gt=OuterRef("pk")))
+                .order_by("order", "id")
+                .values("pk")[:1]
+            ),
+        )
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class LessonPage:
+    lesson: Lesson
+    number: int
+    count: int
+    previous: tuple[int, str] | None
+    next: tuple[int, str] | None
+    standards: list[ServiceStandard]
+    done: bool
+    progress: LearnerProgress
+    outline: list[LessonRow] = field(default_factory=list)
+
+
+def lesson_page_for(*, membership: Membership, lesson: Lesson) -> LessonPage:
+    """The lesson's place in its course, its standards and this person's progress: three queries."""
+    outline = list(Lesson.objects.filter(course_id=lesson.course_id).values_list("pk", "title"))
+    standards = list(lesson.standards.all())
+    done_ids = set(
+        LessonCompletion.objects.filter(
+            progress__membership=membership, progress__course_id=lesson.course_id
+        ).values_list("lesson_id", flat=True)
+    )
+    ids = [pk for pk, _ in outline]
+    index = ids.index(lesson.pk)
+    progress = LearnerProgress(
+        lessons_total=len(outline),
+        lessons_done=sum(1 for pk in ids if pk in done_ids),
+        has_check=lesson.question_count > 0,
+        check_passed=bool(lesson.check_passed),
+        completed=lesson.course_completed_at is not None,
+    )
+    return LessonPage(
+        lesson=lesson,
+        number=index + 1,
+        count=len(outline),
+        previous=outline[index - 1] if index > 0 else None,
+        next=outline[index + 1] if index + 1 < len(outline) else None,
+        standards=standards,
+        done=lesson.pk in done_ids,
+        progress=progress,
+        outline=[
+            LessonRow(id=pk, title=title, done=pk in done_ids, number=number)
+            for number, (pk, title) in enumerate(outline, start=1)
+        ],
+    )
+
+
+# --- Knowledge check and results ----------------------------------------------------------------
+
+
+def attempt_for(*, membership: Membership, attempt_id: int) -> Attempt | None:
+    """One of the member's own attempts at a published course of their organization; None otherwise.
+
+    Loaded with its progress, course and certificate (one query).
+    """
+    return (
+        Attempt.objects.of_organization(membership.organization_id)
+        .filter(
+            pk=attempt_id,
+            progress__membership=membership,
+            progress__course__status=CourseStatus.PUBLISHED,
+        )
+        .select_related("progress__course", "progress__certificate")
+        .defer("progress__course__cover_image")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ChoiceReview:
+    text: str
+    chosen: bool
+    correct: bool
+    credit_percent: int
+    feedback: str
+
+
+@dataclass(frozen=True)
+class QuestionReview:
+    number: int
+    kind: str
+    title: str
+    prompt: str
+    explanation: str
+    standards: list[dict[str, Any]]
+    choices: list[ChoiceReview]
+    score: int
+
+    @property
+    def verdict(self) -> str:
+        if self.score >= 100:
+            return "correct"
+        return "partly correct" if self.score > 0 else "incorrect"
+
+    @property
+    def is_correct(self) -> bool:
+        return self.score >= 100
+
+    @property
+    def chosen(self) -> list[ChoiceReview]:
+        return [choice for choice in self.choices if choice.chosen]
+
+
+def attempt_review(*, attempt: Attempt) -> list[QuestionReview]:
+    """Per question: what was answered, whether it was right, every choice's feedback, the explanation
+    and the standards concerned, all replayed from the snapshot and the stored responses (no query).
+    """
+    snapshot = attempt.snapshot
+    answers = attempt.responses or {}
+    reviews = []
+    for number, question in enumerate(snapshot["questions"], start=1):
+        chosen = set(answers.get(str(question["id"]), []))
+        reviews.append(
+            QuestionReview(
+                number=number,
+                kind=question["kind"],
+                title=question.get("title", ""),
+                prompt=question["prompt"],
+                explanation=question.get("explanation", ""),
+                standards=question.get("standards", []),
+                choices=[
+                    ChoiceReview(
+                        text=choice["text"],
+                        chosen=choice["id"] in chosen,
+                        correct=choice["credit_percent"] > 0,
+                        credit_percent=choice["credit_percent"],
+                        feedback=choice.get("feedback", ""),
+                    )
+                    for choice in question["choices"]
+                ],
+                score=grading.question_score(question, chosen),
+            )
+        )
+    return reviews
+
+
+def certificate_by_code(*, code: str) -> Certificate | None:
+    """A certificate by its public code. Public on purpose: the code is what a holder shares."""
+    return Certificate.objects.filter(code=code).first()
