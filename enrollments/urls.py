@@ -4,4 +4,14 @@ from enrollments import views
 
 app_name = "enrollments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("learn/", views.my_learning, name="my_learning"),
+    path("learn/courses/<int:course_id>/", views.course_detail, name="course"),
+    path("learn/courses/<int:course_id>/lessons/<int:lesson_id>/", views.lesson_detail, name="lesson"),
+    path("learn/courses/<int:course_id>/lessons/<int:lesson_id>/done/", views.lesson_complete, name="lesson_complete"),
+    path("learn/courses/<int:course_id>/check/", views.knowledge_check, name="check"),
+    path("learn/attempts/<int:attempt_id>/", views.attempt_result, name="attempt_result"),
+    path("learn/attempts/<int:attempt_id>/submit/", views.attempt_submit, name="attempt_submit"),
+    # Public: anyone with the code can verify a certificate (see tests/test_tenancy.py).
+    path("certificates/<str:code>/", views.certificate, name="certificate"),
+]

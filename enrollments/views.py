@@ -1,1 +1,169 @@
-"""Learner pages: course player, knowledge checks, certificates."""
+"""Learner pages: my learning, the course player, knowledge checks, results, public certificates.
+
+Thin views: who may (any member; certificates are public), one selector or service call, render or
+redirect. Objects outside the member's reach (another organization, someone else's attempt, an
+unpublished course) are 404s, as everywhere (organizations/tenancy.py).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from courses.content import video_embed_url
+from enrollments import grading, selectors, services
+from enrollments.forms import KnowledgeCheckForm, responses_from_post
+from enrollments.models import AttemptStatus
+from organizations.tenancy import member_required
+
+NOT_FOUND = "No such page in this organization."
+
+
+@member_required()
+@require_http_methods(["GET", "HEAD"])
+def my_learning(request: HttpRequest) -> HttpResponse:
+    cards = selectors.learning_for(membership=request.membership)
+    return render(request, "enrollments/my_learning.html", {"cards": cards})
+
+
+@member_required()
+def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
+    page = selectors.course_page_for(membership=request.membership, course_id=course_id)
+    if page is None:
+        raise Http404(NOT_FOUND)
+    return render(request, "enrollments/course_detail.html", {"page": page, "course": page.course})
+
+
+@member_required()
+def lesson_detail(request: HttpRequest, course_id: int, lesson_id: int) -> HttpResponse:
+    lesson = selectors.lesson_for(membership=request.membership, course_id=course_id, lesson_id=lesson_id)
+    if lesson is None:
+        raise Http404(NOT_FOUND)
+    services.lesson_visit(membership=request.membership, lesson=lesson)
+    page = selectors.lesson_page_for(membership=request.membership, lesson=lesson)
+    return render(
+        request,
+        "enrollments/lesson_detail.html",
+        {"page": page, "lesson": lesson, "course": lesson.course, "video_url": video_embed_url(lesson.video_url)},
+    )
+
+
+@member_required()
+def lesson_complete(request: HttpRequest, course_id: int, lesson_id: int) -> HttpResponse:
+    lesson = selectors.lesson_for(membership=request.membership, course_id=course_id, lesson_id=lesson_id)
+    if lesson is None:
+        raise Http404(NOT_FOUND)
+    if request.method != "POST":
+        return redirect("enrollments:lesson", course_id=course_id, lesson_id=lesson_id)
+    completed = services.lesson_complete(membership=request.membership, lesson=lesson)
+    if completed:
+        messages.success(request, f"You completed “{lesson.course.title}”. Your certificate is ready.")
+        return redirect("enrollments:course", course_id=course_id)
+    if lesson.next_lesson_id is not None:
+        return redirect("enrollments:lesson", course_id=course_id, lesson_id=lesson.next_lesson_id)
+    return redirect("enrollments:course", course_id=course_id)
+
+
+@member_required()
+def knowledge_check(request: HttpRequest, course_id: int) -> HttpResponse:
+    """GET starts or resumes the one open attempt and shows it; POST (the Retry button) does the same
+    and redirects here, so reloading never re-posts."""
+    course = selectors.published_course_for(membership=request.membership, course_id=course_id)
+    if course is None:
+        raise Http404(NOT_FOUND)
+    try:
+        attempt = services.attempt_start(membership=request.membership, course=course)
+    except services.NoKnowledgeCheck:
+        messages.info(request, "This course has no knowledge check.")
+        return redirect("enrollments:course", course_id=course_id)
+    if request.method == "POST":
+        return redirect("enrollments:check", course_id=course_id)
+    form = KnowledgeCheckForm(snapshot=attempt.snapshot)
+    return _render_check(request, course=course, attempt=attempt, form=form)
+
+
+def _render_check(request: HttpRequest, *, course, attempt, form: KnowledgeCheckForm, status: int = 200) -> HttpResponse:
+    return render(
+        request,
+        "enrollments/knowledge_check.html",
+        {
+            "course": course,
+            "attempt": attempt,
+            "form": form,
+            "items": form.items(),
+            "pass_mark": attempt.snapshot["pass_mark_percent"],
+        },
+        status=status,
+    )
+
+
+@member_required()
+def attempt_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    if request.method != "POST":
+        attempt = selectors.attempt_for(membership=request.membership, attempt_id=attempt_id)
+        if attempt is None:
+            raise Http404(NOT_FOUND)
+        return redirect("enrollments:attempt_result", attempt_id=attempt_id)
+    try:
+        outcome = services.attempt_submit(
+            attempt_id=attempt_id, membership=request.membership, responses=responses_from_post(request.POST)
+        )
+    except services.AttemptNotFound:
+        raise Http404(NOT_FOUND) from None
+    except grading.ResponsesInvalid as invalid:
+        return _render_refused(request, attempt_id=attempt_id, invalid=invalid)
+    if outcome.course_completed:
+        messages.success(request, "You passed and completed the course. Your certificate is ready.")
+    elif not outcome.recorded:
+        messages.info(request, "These answers had already been submitted; here is the result.")
+    return redirect("enrollments:attempt_result", attempt_id=outcome.attempt_id)
+
+
+def _render_refused(request: HttpRequest, *, attempt_id: int, invalid: grading.ResponsesInvalid) -> HttpResponse:
+    """The form again, with the person's choices and what to fix; 400 because nothing was recorded."""
+    attempt = selectors.attempt_for(membership=request.membership, attempt_id=attempt_id)
+    if attempt is None:
+        raise Http404(NOT_FOUND)
+    form = KnowledgeCheckForm(request.POST, snapshot=invalid.snapshot or attempt.snapshot)
+    form.show_service_errors(invalid.errors)
+    return _render_check(request, course=attempt.progress.course, attempt=attempt, form=form, status=400)
+
+
+@member_required()
+def attempt_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = selectors.attempt_for(membership=request.membership, attempt_id=attempt_id)
+    if attempt is None:
+        raise Http404(NOT_FOUND)
+    course = attempt.progress.course
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        return redirect("enrollments:check", course_id=course.pk)
+    certificate = selectors.certificate_of(progress=attempt.progress)
+    return render(
+        request,
+        "enrollments/attempt_result.html",
+        {
+            "attempt": attempt,
+            "course": course,
+            "reviews": selectors.attempt_review(attempt=attempt),
+            "pass_mark": attempt.snapshot["pass_mark_percent"],
+            "course_title": attempt.snapshot.get("course", {}).get("title") or course.title,
+            "certificate": certificate,
+            "course_completed": attempt.progress.completed_at is not None,
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def certificate(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: anyone holding the code (a link on a CV, a printed page) can check the certificate."""
+    found = selectors.certificate_by_code(code=code)
+    if found is None:
+        raise Http404("No certificate has this code.")
+    return render(
+        request,
+        "enrollments/certificate.html",
+        {"certificate": found, "verify_url": request.build_absolute_uri(reverse("enrollments:certificate", args=[code]))},
+    )
