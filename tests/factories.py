@@ -142,3 +142,57 @@ def member(organization: Organization, role: str = Role.EMPLOYEE, **fields) -> M
 
 def now():
     return timezone.now()
+
+
+# --- Enrollments: progress, completions, certificates (appended by the course-player work) -------
+
+
+class CourseProgressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "enrollments.CourseProgress"
+
+    membership = factory.SubFactory(MembershipFactory)
+    course = factory.SubFactory(CourseFactory, organization=factory.SelfAttribute("..membership.organization"))
+
+
+class LessonCompletionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "enrollments.LessonCompletion"
+
+    progress = factory.SubFactory(CourseProgressFactory)
+    lesson = factory.SubFactory(LessonFactory, course=factory.SelfAttribute("..progress.course"))
+
+
+class CertificateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "enrollments.Certificate"
+
+    progress = factory.SubFactory(CourseProgressFactory)
+    recipient_name = factory.LazyAttribute(lambda o: o.progress.membership.user.display_name)
+    course_title = factory.LazyAttribute(lambda o: o.progress.course.title)
+    organization_name = factory.LazyAttribute(lambda o: o.progress.membership.organization.name)
+
+
+def published_course(
+    organization: Organization,
+    *,
+    lessons: int = 3,
+    questions: int = 2,
+    standards: list[ServiceStandard] | None = None,
+    **fields,
+) -> Course:
+    """A published course with `lessons` lessons and `questions` single-choice questions, each with
+    one right choice (credit 100, listed first) and one wrong one, all tagged with `standards`
+    (one new standard of the organization by default).
+    """
+    standards = standards if standards is not None else [ServiceStandardFactory(organization=organization)]
+    course = CourseFactory(organization=organization, status=CourseStatus.PUBLISHED, **fields)
+    for index in range(lessons):
+        lesson = LessonFactory(course=course, order=index)
+        lesson.standards.set(standards)
+    for index in range(questions):
+        question = QuestionFactory(course=course, order=index, explanation=f"Why question {index} matters.")
+        question.standards.set(standards)
+        ChoiceFactory(question=question, order=0, credit_percent=100, feedback="Yes: that meets the standard.")
+        ChoiceFactory(question=question, order=1, credit_percent=0, feedback="No: the guest waits.")
+    return course

@@ -1,0 +1,193 @@
+"""Query budgets of the learner pages: at most 10 queries each, the same at a small and a large size.
+
+Counts include the three queries of every signed-in request (session, user, membership) and, in
+these tests, the SAVEPOINT/RELEASE pairs of `transaction.atomic` (the test runs inside a transaction;
+in production the same block is BEGIN/COMMIT, which are not counted).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import Lesson
+from enrollments import services
+from enrollments.models import Attempt
+from tests import factories
+from tests.conftest import client_for
+from tests.enrollments.conftest import as_post, right_answers, sized_course, wrong_answers
+
+BUDGET = 10
+MY_LEARNING_QUERIES = 5
+COURSE_PAGE_QUERIES = 8
+LESSON_PAGE_QUERIES = 8
+LESSON_DONE_QUERIES = 9  # POST "mark as done" that does not complete the course
+CHECK_START_QUERIES = 9  # GET of the check that starts an attempt (the person already has progress)
+CHECK_RESUME_QUERIES = 6
+SUBMIT_QUERIES = 9  # a passing submission that completes the course and issues the certificate
+RESULT_PAGE_QUERIES = 4
+CERTIFICATE_PAGE_QUERIES = 1  # signed out: no session, no user, no membership
+
+
+def test_the_budgets_fit_the_design():
+    assert max(
+        MY_LEARNING_QUERIES, COURSE_PAGE_QUERIES, LESSON_PAGE_QUERIES, LESSON_DONE_QUERIES,
+        CHECK_START_QUERIES, CHECK_RESUME_QUERIES, SUBMIT_QUERIES, RESULT_PAGE_QUERIES,
+    ) <= BUDGET
+
+
+def _progress_through(membership, course, *, lessons_done: int) -> None:
+    for lesson in Lesson.objects.filter(course=course)[:lessons_done]:
+        services.lesson_complete(membership=membership, lesson=lesson)
+
+
+@pytest.mark.parametrize("lessons", [3, 60])
+def test_lesson_page(lessons, carol, acme, django_assert_num_queries):
+    course = sized_course(acme, lessons=lessons, questions=5)
+    _progress_through(carol, course, lessons_done=2)
+    lesson = Lesson.objects.filter(course=course)[1]
+    client = client_for(carol)
+    url = reverse("enrollments:lesson", kwargs={"course_id": course.pk, "lesson_id": lesson.pk})
+
+    with django_assert_num_queries(LESSON_PAGE_QUERIES):
+        response = client.get(url)
+
+    assert response.status_code == 200
+    assert f"Lesson 2 of {lessons}" in response.content.decode()
+
+
+@pytest.mark.parametrize("lessons", [3, 60])
+def test_lesson_page_on_a_first_visit(lessons, carol, acme, django_assert_num_queries):
+    course = sized_course(acme, lessons=lessons, questions=5)
+    lesson = Lesson.objects.filter(course=course).first()
+
+    client = client_for(carol)
+
+    with django_assert_num_queries(LESSON_PAGE_QUERIES):
+        response = client.get(reverse("enrollments:lesson", kwargs={"course_id": course.pk, "lesson_id": lesson.pk}))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("lessons", [3, 60])
+def test_mark_as_done(lessons, carol, acme, django_assert_num_queries):
+    course = sized_course(acme, lessons=lessons, questions=5)
+    _progress_through(carol, course, lessons_done=1)
+    lesson = Lesson.objects.filter(course=course)[1]
+
+    client = client_for(carol)
+
+    with django_assert_num_queries(LESSON_DONE_QUERIES):
+        response = client.post(
+            reverse("enrollments:lesson_complete", kwargs={"course_id": course.pk, "lesson_id": lesson.pk})
+        )
+
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("lessons, questions", [(3, 5), (60, 200)])
+def test_course_page(lessons, questions, carol, acme, django_assert_num_queries):
+    course = sized_course(acme, lessons=lessons, questions=questions)
+    _progress_through(carol, course, lessons_done=lessons)
+    for responses in (wrong_answers(course), right_answers(course)):
+        attempt = services.attempt_start(membership=carol, course=course)
+        services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=responses)
+
+    client = client_for(carol)
+
+    with django_assert_num_queries(COURSE_PAGE_QUERIES):
+        response = client.get(reverse("enrollments:course", kwargs={"course_id": course.pk}))
+
+    assert response.status_code == 200
+    assert "View your certificate" in response.content.decode()
+
+
+@pytest.mark.parametrize("courses", [1, 15])
+def test_my_learning(courses, carol, acme, django_assert_num_queries):
+    for index in range(courses):
+        course = sized_course(acme, lessons=4, questions=3, title=f"Course {index}")
+        _progress_through(carol, course, lessons_done=index % 5)
+        if index % 3 == 0:
+            attempt = services.attempt_start(membership=carol, course=course)
+            services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=right_answers(course))
+
+    client = client_for(carol)
+
+    with django_assert_num_queries(MY_LEARNING_QUERIES):
+        response = client.get(reverse("enrollments:my_learning"))
+
+    assert response.status_code == 200
+    assert response.content.decode().count("<progress") == courses
+
+
+@pytest.mark.parametrize("questions", [5, 200])
+def test_check_page_starting_and_resuming(questions, carol, acme, django_assert_num_queries):
+    course = sized_course(acme, lessons=3, questions=questions)
+    _progress_through(carol, course, lessons_done=1)
+    client = client_for(carol)
+    url = reverse("enrollments:check", kwargs={"course_id": course.pk})
+
+    with django_assert_num_queries(CHECK_START_QUERIES):
+        started = client.get(url)
+    with django_assert_num_queries(CHECK_RESUME_QUERIES):
+        resumed = client.get(url)
+
+    assert started.status_code == resumed.status_code == 200
+    assert started.content.decode().count("<fieldset") == questions
+    assert Attempt.objects.count() == 1
+
+
+@pytest.mark.parametrize("questions", [5, 200])
+def test_check_page_before_any_lesson_stays_within_budget(questions, carol, acme, django_assert_max_num_queries):
+    course = sized_course(acme, lessons=3, questions=questions)
+
+    client = client_for(carol)
+
+    with django_assert_max_num_queries(BUDGET):
+        response = client.get(reverse("enrollments:check", kwargs={"course_id": course.pk}))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("questions", [5, 200])
+def test_submission(questions, carol, acme, django_assert_num_queries):
+    # given: every lesson done, so a passing submission also completes the course (the longest path)
+    course = sized_course(acme, lessons=3, questions=questions)
+    _progress_through(carol, course, lessons_done=3)
+    attempt = services.attempt_start(membership=carol, course=course)
+    data = as_post(right_answers(course))
+    client = client_for(carol)
+
+    # when
+    with django_assert_num_queries(SUBMIT_QUERIES):
+        response = client.post(reverse("enrollments:attempt_submit", kwargs={"attempt_id": attempt.pk}), data)
+
+    # then
+    assert response.status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.score_percent == 100 and attempt.progress.completed_at is not None
+
+
+@pytest.mark.parametrize("questions", [5, 200])
+def test_result_page(questions, carol, acme, django_assert_num_queries):
+    course = sized_course(acme, lessons=3, questions=questions)
+    attempt = services.attempt_start(membership=carol, course=course)
+    services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=wrong_answers(course))
+
+    client = client_for(carol)
+
+    with django_assert_num_queries(RESULT_PAGE_QUERIES):
+        response = client.get(reverse("enrollments:attempt_result", kwargs={"attempt_id": attempt.pk}))
+
+    assert response.status_code == 200
+
+
+def test_certificate_page(carol, course, django_assert_num_queries, client):
+    progress = factories.CourseProgressFactory(membership=carol, course=course, completed_at=timezone.now())
+    certificate = factories.CertificateFactory(progress=progress)
+
+    with django_assert_num_queries(CERTIFICATE_PAGE_QUERIES):
+        response = client.get(reverse("enrollments:certificate", kwargs={"code": certificate.code}))
+
+    assert response.status_code == 200

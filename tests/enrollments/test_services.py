@@ -1,0 +1,287 @@
+"""Course-player services against the real database: attempts, grading, completion, certificates."""
+
+from __future__ import annotations
+
+import pytest
+
+from courses.models import Choice, Lesson, Question
+from enrollments import services
+from enrollments.grading import MESSAGE_FOREIGN_CHOICE, MESSAGE_MISSING, ResponsesInvalid
+from enrollments.models import Attempt, AttemptStatus, Certificate, CourseProgress, LessonCompletion
+from tests import factories
+from tests.enrollments.conftest import right_answers, wrong_answers
+
+
+def _all_lessons_done(membership, course) -> None:
+    for lesson in Lesson.objects.filter(course=course):
+        services.lesson_complete(membership=membership, lesson=lesson)
+
+
+# --- attempt_start ------------------------------------------------------------------------------
+
+
+def test_attempt_start_freezes_the_check_in_the_snapshot(carol, acme):
+    # given
+    standard = factories.ServiceStandardFactory(organization=acme, code="S7", title="Own the problem")
+    course = factories.published_course(acme, lessons=1, questions=0, pass_mark_percent=70)
+    question = factories.QuestionFactory(
+        course=course, kind="multiple", title="Late checkout", prompt="A guest asks…", explanation="Because."
+    )
+    question.standards.add(standard)
+    first = factories.ChoiceFactory(question=question, order=0, text="Say yes", credit_percent=50, feedback="Good")
+    second = factories.ChoiceFactory(question=question, order=1, text="Ask the desk", credit_percent=50)
+    factories.ChoiceFactory(question=question, order=2, text="Say no", credit_percent=-50)
+
+    # when
+    attempt = services.attempt_start(membership=carol, course=course)
+
+    # then
+    assert attempt.number == 1 and attempt.status == AttemptStatus.IN_PROGRESS
+    assert attempt.snapshot["pass_mark_percent"] == 70
+    assert attempt.snapshot["course"] == {"id": course.pk, "title": course.title}
+    [frozen] = attempt.snapshot["questions"]
+    assert frozen["id"] == question.pk
+    assert frozen["kind"] == "multiple"
+    assert (frozen["title"], frozen["prompt"], frozen["explanation"]) == ("Late checkout", "A guest asks…", "Because.")
+    assert frozen["standards"] == [{"id": standard.pk, "code": "S7", "title": "Own the problem"}]
+    assert [c["id"] for c in frozen["choices"]][:2] == [first.pk, second.pk]
+    assert frozen["choices"][0] == {"id": first.pk, "text": "Say yes", "credit_percent": 50, "feedback": "Good"}
+
+
+def test_attempt_start_keeps_questions_and_choices_in_order_and_each_once(carol, acme):
+    standards = [factories.ServiceStandardFactory(organization=acme) for _ in range(3)]
+    course = factories.published_course(acme, lessons=1, questions=4, standards=standards)
+    Question.objects.filter(course=course).order_by("order").first().delete()  # a gap in the order
+
+    attempt = services.attempt_start(membership=carol, course=course)
+
+    expected = list(Question.objects.filter(course=course).order_by("order", "id").values_list("pk", flat=True))
+    assert [q["id"] for q in attempt.snapshot["questions"]] == expected
+    for question in attempt.snapshot["questions"]:
+        assert len(question["choices"]) == 2
+        assert [s["id"] for s in question["standards"]] == [s.pk for s in standards]
+
+
+def test_attempt_start_resumes_the_open_attempt_and_starts_a_new_one_after_submitting(carol, course):
+    first = services.attempt_start(membership=carol, course=course)
+
+    assert services.attempt_start(membership=carol, course=course).pk == first.pk
+
+    services.attempt_submit(attempt_id=first.pk, membership=carol, responses=wrong_answers(course))
+    second = services.attempt_start(membership=carol, course=course)
+
+    assert second.pk != first.pk and second.number == 2
+    assert Attempt.objects.filter(progress__membership=carol, status=AttemptStatus.IN_PROGRESS).count() == 1
+
+
+def test_attempt_start_refuses_a_course_without_questions(carol, acme):
+    course = factories.published_course(acme, lessons=2, questions=0)
+
+    with pytest.raises(services.NoKnowledgeCheck):
+        services.attempt_start(membership=carol, course=course)
+    assert not Attempt.objects.exists()
+
+
+# --- attempt_submit -----------------------------------------------------------------------------
+
+
+def test_submit_grades_from_the_snapshot_and_records_once(carol, course):
+    attempt = services.attempt_start(membership=carol, course=course)
+
+    outcome = services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=right_answers(course))
+
+    assert outcome.recorded and outcome.score_percent == 100 and outcome.passed
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUBMITTED and attempt.submitted_at is not None
+    assert attempt.score_percent == 100 and attempt.passed is True
+    assert attempt.responses == {key: [int(v) for v in values] for key, values in right_answers(course).items()}
+
+
+def test_submitting_the_same_attempt_twice_records_one_submission(carol, course):
+    attempt = services.attempt_start(membership=carol, course=course)
+    services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=wrong_answers(course))
+    before = Attempt.objects.values().get(pk=attempt.pk)
+
+    again = services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=right_answers(course))
+
+    assert again.recorded is False
+    assert Attempt.objects.values().get(pk=attempt.pk) == before  # the first answers and score stand
+    assert Attempt.objects.count() == 1
+
+
+def test_a_choice_of_another_question_is_refused_and_nothing_recorded(carol, course):
+    attempt = services.attempt_start(membership=carol, course=course)
+    first, second = Question.objects.filter(course=course).order_by("order")
+    responses = right_answers(course)
+    responses[str(first.pk)] = [str(Choice.objects.filter(question=second).first().pk)]
+
+    with pytest.raises(ResponsesInvalid) as refused:
+        services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=responses)
+
+    assert refused.value.errors == {str(first.pk): MESSAGE_FOREIGN_CHOICE}
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.IN_PROGRESS and attempt.responses == {} and attempt.score_percent is None
+
+
+def test_a_missing_answer_is_refused_and_nothing_recorded(carol, course):
+    attempt = services.attempt_start(membership=carol, course=course)
+    responses = right_answers(course)
+    missing = next(iter(responses))
+    del responses[missing]
+
+    with pytest.raises(ResponsesInvalid) as refused:
+        services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=responses)
+
+    assert refused.value.errors == {missing: MESSAGE_MISSING}
+    assert Attempt.objects.get(pk=attempt.pk).status == AttemptStatus.IN_PROGRESS
+
+
+def test_a_choice_of_another_organizations_course_is_refused(carol, course, globex):
+    foreign = factories.published_course(globex, lessons=1, questions=1)
+    foreign_choice = Choice.objects.filter(question__course=foreign).first()
+    attempt = services.attempt_start(membership=carol, course=course)
+    responses = right_answers(course)
+    key = next(iter(responses))
+    responses[key] = [str(foreign_choice.pk)]
+
+    with pytest.raises(ResponsesInvalid):
+        services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=responses)
+    assert Attempt.objects.get(pk=attempt.pk).status == AttemptStatus.IN_PROGRESS
+
+
+@pytest.mark.parametrize("who", ["another person", "another organization"])
+def test_someone_elses_attempt_is_not_found(who, carol, bob, charlie, course):
+    attempt = services.attempt_start(membership=carol, course=course)
+    intruder = bob if who == "another person" else charlie
+
+    with pytest.raises(services.AttemptNotFound):
+        services.attempt_submit(attempt_id=attempt.pk, membership=intruder, responses=right_answers(course))
+    assert Attempt.objects.get(pk=attempt.pk).status == AttemptStatus.IN_PROGRESS
+
+
+def test_an_attempt_of_a_course_unpublished_since_is_not_found(carol, course):
+    attempt = services.attempt_start(membership=carol, course=course)
+    course.status = "draft"
+    course.save()
+
+    with pytest.raises(services.AttemptNotFound):
+        services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=right_answers(course))
+
+
+def test_partial_credit_and_penalties_are_clamped_per_question(carol, acme):
+    course = factories.published_course(acme, lessons=0, questions=0, pass_mark_percent=50)
+    question = factories.QuestionFactory(course=course, kind="multiple")
+    good = factories.ChoiceFactory(question=question, credit_percent=50)
+    factories.ChoiceFactory(question=question, credit_percent=50)
+    bad = factories.ChoiceFactory(question=question, credit_percent=-50)
+    attempt = services.attempt_start(membership=carol, course=course)
+
+    outcome = services.attempt_submit(
+        attempt_id=attempt.pk, membership=carol, responses={str(question.pk): [good.pk, bad.pk]}
+    )
+
+    assert outcome.score_percent == 0 and outcome.passed is False
+
+
+# --- Completion and certificates -----------------------------------------------------------------
+
+
+def test_passing_after_all_lessons_completes_the_course_with_one_certificate(carol, course):
+    _all_lessons_done(carol, course)
+    attempt = services.attempt_start(membership=carol, course=course)
+
+    outcome = services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=right_answers(course))
+
+    assert outcome.course_completed
+    progress = CourseProgress.objects.get(membership=carol, course=course)
+    assert progress.completed_at is not None
+    certificate = Certificate.objects.get(progress=progress)
+    assert certificate.recipient_name == "Carol Employee"
+    assert certificate.course_title == "Greeting guests"
+    assert certificate.organization_name == "Acme Hotels"
+    assert certificate.issued_at == progress.completed_at
+
+
+def test_passing_again_issues_no_second_certificate(carol, course):
+    _all_lessons_done(carol, course)
+    for _ in range(2):
+        attempt = services.attempt_start(membership=carol, course=course)
+        services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=right_answers(course))
+
+    assert Certificate.objects.count() == 1
+
+
+def test_failing_does_not_complete_the_course(carol, course):
+    _all_lessons_done(carol, course)
+    attempt = services.attempt_start(membership=carol, course=course)
+
+    outcome = services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=wrong_answers(course))
+
+    assert outcome.passed is False and not outcome.course_completed
+    assert CourseProgress.objects.get(membership=carol, course=course).completed_at is None
+    assert not Certificate.objects.exists()
+
+
+def test_the_last_lesson_marked_done_after_passing_completes_the_course(carol, course):
+    *first_lessons, last = Lesson.objects.filter(course=course)
+    for lesson in first_lessons:
+        assert services.lesson_complete(membership=carol, lesson=lesson) is False
+    attempt = services.attempt_start(membership=carol, course=course)
+    assert not services.attempt_submit(
+        attempt_id=attempt.pk, membership=carol, responses=right_answers(course)
+    ).course_completed
+
+    assert services.lesson_complete(membership=carol, lesson=last) is True
+
+    assert CourseProgress.objects.get(membership=carol, course=course).completed_at is not None
+    assert Certificate.objects.filter(progress__membership=carol).count() == 1
+
+
+def test_a_course_without_questions_completes_with_its_last_lesson(carol, acme):
+    course = factories.published_course(acme, lessons=2, questions=0)
+
+    results = [services.lesson_complete(membership=carol, lesson=lesson) for lesson in Lesson.objects.filter(course=course)]
+
+    assert results == [False, True]
+    assert Certificate.objects.filter(progress__course=course).count() == 1
+
+
+def test_marking_a_lesson_done_twice_keeps_one_completion(carol, course):
+    lesson = Lesson.objects.filter(course=course).first()
+
+    services.lesson_complete(membership=carol, lesson=lesson)
+    services.lesson_complete(membership=carol, lesson=lesson)
+
+    assert LessonCompletion.objects.filter(lesson=lesson).count() == 1
+    assert CourseProgress.objects.filter(membership=carol, course=course).count() == 1
+
+
+def test_visiting_a_lesson_records_where_to_resume(carol, course):
+    first, second, _ = Lesson.objects.filter(course=course)
+
+    progress_id = services.lesson_visit(membership=carol, lesson=first)
+    assert services.lesson_visit(membership=carol, lesson=second) == progress_id
+
+    progress = CourseProgress.objects.get(pk=progress_id)
+    assert progress.last_lesson_id == second.pk and progress.membership_id == carol.pk
+
+
+def test_attempt_start_losing_the_race_reuses_the_winners_attempt(carol, course, monkeypatch):
+    # given: another request inserts an open attempt between our read and our insert
+    real_snapshot = services.attempt_snapshot
+    winner: list[Attempt] = []
+
+    def snapshot_then_someone_else_starts(*, course):
+        snapshot = real_snapshot(course=course)
+        progress = CourseProgress.objects.get(membership=carol, course=course)
+        winner.append(Attempt.objects.create(progress=progress, number=1, snapshot=snapshot))
+        return snapshot
+
+    monkeypatch.setattr(services, "attempt_snapshot", snapshot_then_someone_else_starts)
+
+    # when
+    attempt = services.attempt_start(membership=carol, course=course)
+
+    # then: our INSERT failed in its savepoint and we got theirs; the transaction is still usable
+    assert attempt.pk == winner[0].pk
+    assert Attempt.objects.filter(progress__membership=carol).count() == 1
