@@ -408,7 +408,7 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
         revoked_at=now
     )
     if changed != 1:
-        raise ValidationError("This invitation was already accepted or withdrawn.")
+        raise ValidationError("This invitation was already accepted or revoked.")
     invitation.revoked_at = now
     return invitation
 

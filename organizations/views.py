@@ -323,7 +323,7 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"The invitation of {invitation.email} is withdrawn; its link no longer works.")
+        messages.success(request, f"The invitation of {invitation.email} is revoked; its link no longer works.")
     return redirect("organizations:invitation_list")
 
 

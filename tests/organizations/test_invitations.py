@@ -415,7 +415,7 @@ def test_the_list_shows_each_status_and_filters(acme, alice, front_desk):
     assert response.status_code == 200
     assert response.context["counts"] == {"pending": 1, "accepted": 1, "expired": 1, "revoked": 1}
     body = response.content.decode()
-    for label in ("Pending", "Accepted", "Expired", "Withdrawn"):
+    for label in ("Pending", "Accepted", "Expired", "Revoked"):
         assert f'class="badge' in body and label in body
     for status, invitation in [("pending", pending), ("expired", expired), ("revoked", revoked), ("accepted", accepted)]:
         filtered = client.get(reverse("organizations:invitation_list"), {"status": status}).context["invitations"]
