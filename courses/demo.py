@@ -61,6 +61,13 @@ def seed_demo_courses(*, organization: Organization, author: User) -> None:
             program_set_courses(program=program, courses=courses)
 
 
+def demo_courses_summary() -> list[str]:
+    """Lines for the seed_demo command's printout: the program and its courses, in order."""
+    lines = [f"  Training: program “{PROGRAM['title']}”, {len(COURSES)} published courses in order:"]
+    lines += [f"    {position}. {data['title']}" for position, data in enumerate(COURSES, start=1)]
+    return lines
+
+
 # --- Helpers -----------------------------------------------------------------------------------------
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import strip_tags
@@ -14,8 +16,8 @@ from courses.demo import DemoContentError, seed_demo_courses
 from courses.demo_content import COURSES, PROGRAM
 from courses.models import Choice, Course, CourseStatus, Lesson, Program, ProgramCourse, Question, QuestionKind
 from courses.services import choice_credits_from_flags, course_publish_problems, course_unpublish
-from organizations.demo import seed_demo_organization
-from organizations.models import Role
+from organizations.demo import DEMO_ORGANIZATION_SLUG, seed_demo_organization
+from organizations.models import Organization, Role
 from tests import factories
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
@@ -227,3 +229,21 @@ def test_an_organization_without_the_standards_gets_nothing(db):
         seed_demo_courses(organization=membership.organization, author=membership.user)
     assert not Course.objects.filter(organization=membership.organization).exists()
     assert not Program.objects.filter(organization=membership.organization).exists()
+
+
+def test_the_seed_demo_command_seeds_the_courses_and_says_so(db):
+    # given
+    out = io.StringIO()
+
+    # when
+    call_command("seed_demo", stdout=out)
+    snapshot = _snapshot(Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG))
+    call_command("seed_demo", stdout=io.StringIO())
+
+    # then
+    organization = Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG)
+    assert _snapshot(organization) == snapshot
+    assert Course.objects.filter(organization=organization).published().count() == len(COURSES)
+    printed = out.getvalue()
+    assert PROGRAM["title"] in printed
+    assert all(data["title"] in printed for data in COURSES)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.urls import reverse
 
+from courses.demo import demo_courses_summary, seed_demo_courses
 from organizations.demo import seed_demo_organization
 from organizations.models import Membership, Role
 
@@ -25,9 +26,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         demo = seed_demo_organization()
+        seed_demo_courses(organization=demo.organization, author=demo.author.user)
 
         status = "created" if demo.created else "already present, left unchanged"
         self.stdout.write(f"Demo organization “{demo.organization.name}”: {status}.")
+        for line in demo_courses_summary():
+            self.stdout.write(line)
         self.stdout.write("")
         self.stdout.write(f"  Sign in at: {settings.SITE_URL}{reverse('account_login')}")
         self.stdout.write(f"  Password for every demo person: {demo.password}")
