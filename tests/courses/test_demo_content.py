@@ -188,23 +188,25 @@ def test_running_twice_changes_nothing(seeded):
     assert [q["sql"] for q in queries.captured_queries if WRITE.match(q["sql"])] == []
 
 
-def test_reseeding_restores_the_authored_content_without_duplicates(seeded):
-    # given: someone edited a lesson and deleted a choice of the demo course
+def test_reseeding_keeps_edits_and_only_recreates_what_is_missing(seeded):
+    # given: someone edited a lesson and deleted a question of a demo course in the interface
     lesson = Lesson.objects.filter(course__organization=seeded.organization).first()
-    Lesson.objects.filter(pk=lesson.pk).update(body_markdown="Changed.", body_html="<p>Changed.</p>")
+    Lesson.objects.filter(pk=lesson.pk).update(body_markdown="Edited.", body_html="<p>Edited.</p>")
     question = Question.objects.filter(course__organization=seeded.organization, kind=QuestionKind.SCENARIO).first()
-    question.choices.last().delete()
-    counts = (Lesson.objects.count(), Question.objects.count())
+    prompt, choice_count = question.prompt, question.choices.count()
+    question.delete()
+    counts = (Lesson.objects.count(), Question.objects.count() + 1, Choice.objects.count() + choice_count)
 
     # when
     seed_demo_courses(organization=seeded.organization, author=seeded.author.user)
 
-    # then
+    # then: the edit is kept, the missing question is back with its choices and tags, nothing is doubled
     lesson.refresh_from_db()
-    assert lesson.body_markdown != "Changed."
-    assert lesson.body_html == render_markdown(lesson.body_markdown)
-    assert question.choices.count() == 4
-    assert (Lesson.objects.count(), Question.objects.count()) == counts
+    assert (lesson.body_markdown, lesson.body_html) == ("Edited.", "<p>Edited.</p>")
+    restored = Question.objects.get(course=question.course, prompt=prompt)
+    assert restored.choices.count() == choice_count
+    assert restored.standards.exists()
+    assert (Lesson.objects.count(), Question.objects.count(), Choice.objects.count()) == counts
 
 
 def test_a_course_unpublished_after_seeding_stays_unpublished(seeded):
