@@ -22,8 +22,7 @@ QUERY_BUDGET = 20  # manager pages (DESIGN.md)
 
 
 @pytest.fixture(autouse=True)
-def _authoring_urls(settings, tmp_path):
-    settings.ROOT_URLCONF = "tests.courses.authoring_urls"
+def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
