@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
@@ -66,20 +66,24 @@ class SubmitOutcome:
 
 
 def _progress_upsert(*, membership: Membership, course_id: int, last_lesson_id: int | None = None) -> int:
-    """The id of the member's CourseProgress of the course, created if missing: one statement.
+    """The id of the member's CourseProgress of the course, created if missing, in one statement.
 
-    INSERT … ON CONFLICT (membership, course) DO UPDATE: with a lesson it records it as the place to
-    resume; without, the update is a no-op that still returns the row's id (and, inside a transaction,
-    holds the row's lock until commit).
+    INSERT … ON CONFLICT (membership, course) DO UPDATE … RETURNING id: with a lesson, it records it
+    as the place to resume; without, the update keeps the row as it is but still returns its id and,
+    inside a transaction, holds the row's lock until commit (lesson_complete relies on that).
+    Raw SQL because the ORM's upsert (bulk_create) wraps itself in a transaction, which outside one
+    costs a BEGIN and a COMMIT around the single statement on every lesson view. Portable:
+    PostgreSQL and SQLite ≥ 3.35 both speak ON CONFLICT … RETURNING.
     """
-    row = CourseProgress(membership=membership, course_id=course_id, last_lesson_id=last_lesson_id)
-    CourseProgress.objects.bulk_create(
-        [row],
-        update_conflicts=True,
-        unique_fields=["membership", "course"],
-        update_fields=["last_lesson"] if last_lesson_id else ["membership"],
-    )
-    return row.pk
+    table = connection.ops.quote_name(CourseProgress._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (membership_id, course_id, started_at, last_lesson_id) VALUES (%s, %s, %s, %s) "
+            f"ON CONFLICT (membership_id, course_id) DO UPDATE "
+            f"SET last_lesson_id = COALESCE(EXCLUDED.last_lesson_id, {table}.last_lesson_id) RETURNING id",
+            [membership.pk, course_id, connection.ops.adapt_datetimefield_value(timezone.now()), last_lesson_id],
+        )
+        return cursor.fetchone()[0]
 
 
 def lesson_visit(*, membership: Membership, lesson: Lesson) -> int:

@@ -1,8 +1,9 @@
 """Query budgets of the learner pages: at most 10 queries each, the same at a small and a large size.
 
-Counts include the three queries of every signed-in request (session, user, membership) and, in
-these tests, the SAVEPOINT/RELEASE pairs of `transaction.atomic` (the test runs inside a transaction;
-in production the same block is BEGIN/COMMIT, which are not counted).
+Counts include the three queries of every signed-in request (session, user, membership) and the
+SAVEPOINT/RELEASE pair of each `transaction.atomic` block (the test runs inside a transaction; in
+production the same block is a BEGIN/COMMIT pair, also counted, so the numbers are the same: see
+bench/README.md, which measures them outside a test transaction).
 """
 
 from __future__ import annotations
