@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,7 +25,7 @@ run: install
 	@echo ""
 	@echo "  ServiceCraft is starting at http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho --no-colour -f Procfile.dev start
+	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_PORT=$(PORT) $(BIN)/honcho --no-colour -f Procfile.dev start
 
 # Headless Chromium for the browser tests: Debian's package (Playwright's own download cannot work here).
 browser:

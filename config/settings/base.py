@@ -170,7 +170,7 @@ EMAIL_BACKEND = (
 )
 
 # --- Celery -------------------------------------------------------------------------------------
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery-queue"
     _processed_dir = VAR_DIR / "celery-processed"
@@ -178,11 +178,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # a shell) may be the first to start, so each makes sure they exist.
     for _folder in (_queue_dir, _processed_dir):
         _folder.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "config.embedded_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
         "store_processed": False,
+        # How often the worker looks for new messages: tasks start promptly, and a stopping worker
+        # leaves its polling loop quickly (see config/embedded_broker.py).
+        "polling_interval": 0.2,
     }
 else:
     # Tasks are short; a visibility timeout longer than the hard time limit means a slow task is
