@@ -381,6 +381,13 @@ def test_an_admin_sees_everyone_with_edit_links(acme, alice, bob, carol, charlie
     assert "Charlie Other" not in html
 
 
+@pytest.mark.parametrize("persona", ["alice", "bob"])
+def test_the_people_page_links_to_invitations(persona, request):
+    response = client_for(request.getfixturevalue(persona)).get(reverse("organizations:member_list"))
+
+    assert f'href="{reverse("organizations:invitation_list")}"' in response.content.decode()
+
+
 def test_an_admin_edits_a_membership(acme, alice, carol):
     team = factories.TeamFactory(organization=acme)
 
