@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from courses.content import video_embed_url
+from courses.models import Course
 from enrollments import grading, selectors, services
 from enrollments.forms import KnowledgeCheckForm, responses_from_post
-from enrollments.models import AttemptStatus
+from enrollments.models import Attempt, AttemptStatus
 from organizations.tenancy import member_required
 
 NOT_FOUND = "No such page in this organization."
@@ -85,7 +86,9 @@ def knowledge_check(request: HttpRequest, course_id: int) -> HttpResponse:
     return _render_check(request, course=course, attempt=attempt, form=form)
 
 
-def _render_check(request: HttpRequest, *, course, attempt, form: KnowledgeCheckForm, status: int = 200) -> HttpResponse:
+def _render_check(
+    request: HttpRequest, *, course: Course, attempt: Attempt, form: KnowledgeCheckForm, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "enrollments/knowledge_check.html",
@@ -165,5 +168,8 @@ def certificate(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "enrollments/certificate.html",
-        {"certificate": found, "verify_url": request.build_absolute_uri(reverse("enrollments:certificate", args=[code]))},
+        {
+            "certificate": found,
+            "verify_url": request.build_absolute_uri(reverse("enrollments:certificate", args=[code])),
+        },
     )

@@ -24,6 +24,7 @@ MY_LEARNING_QUERIES = 5
 COURSE_PAGE_QUERIES = 8
 LESSON_PAGE_QUERIES = 8
 LESSON_DONE_QUERIES = 9  # POST "mark as done" that does not complete the course
+LESSON_DONE_COMPLETING_QUERIES = 10  # the last lesson after a passed check: completion + certificate
 CHECK_START_QUERIES = 9  # GET of the check that starts an attempt (the person already has progress)
 CHECK_RESUME_QUERIES = 6
 SUBMIT_QUERIES = 9  # a passing submission that completes the course and issues the certificate
@@ -34,7 +35,7 @@ CERTIFICATE_PAGE_QUERIES = 1  # signed out: no session, no user, no membership
 def test_the_budgets_fit_the_design():
     assert max(
         MY_LEARNING_QUERIES, COURSE_PAGE_QUERIES, LESSON_PAGE_QUERIES, LESSON_DONE_QUERIES,
-        CHECK_START_QUERIES, CHECK_RESUME_QUERIES, SUBMIT_QUERIES, RESULT_PAGE_QUERIES,
+        LESSON_DONE_COMPLETING_QUERIES, CHECK_START_QUERIES, CHECK_RESUME_QUERIES, SUBMIT_QUERIES, RESULT_PAGE_QUERIES,
     ) <= BUDGET
 
 
@@ -85,6 +86,25 @@ def test_mark_as_done(lessons, carol, acme, django_assert_num_queries):
         )
 
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("lessons", [3, 60])
+def test_mark_the_last_lesson_done_after_passing(lessons, carol, acme, django_assert_num_queries):
+    course = sized_course(acme, lessons=lessons, questions=5)
+    _progress_through(carol, course, lessons_done=lessons - 1)
+    attempt = services.attempt_start(membership=carol, course=course)
+    services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=right_answers(course))
+    last = Lesson.objects.filter(course=course).last()
+    client = client_for(carol)
+
+    with django_assert_num_queries(LESSON_DONE_COMPLETING_QUERIES):
+        response = client.post(
+            reverse("enrollments:lesson_complete", kwargs={"course_id": course.pk, "lesson_id": last.pk})
+        )
+
+    assert response["Location"] == reverse("enrollments:course", kwargs={"course_id": course.pk})
+    attempt.refresh_from_db()
+    assert attempt.progress.completed_at is not None and attempt.progress.certificate.recipient_name == "Carol Employee"
 
 
 @pytest.mark.parametrize("lessons, questions", [(3, 5), (60, 200)])

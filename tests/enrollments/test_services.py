@@ -285,3 +285,18 @@ def test_attempt_start_losing_the_race_reuses_the_winners_attempt(carol, course,
     # then: our INSERT failed in its savepoint and we got theirs; the transaction is still usable
     assert attempt.pk == winner[0].pk
     assert Attempt.objects.filter(progress__membership=carol).count() == 1
+
+
+def test_the_certificate_names_the_person_by_email_when_they_have_no_name(acme):
+    # given: a membership loaded without its user (as the request's is), a person without a name
+    from organizations.models import Membership
+
+    nameless = factories.member(acme, user__name="", user__email="nameless@acme.test")
+    membership = Membership.objects.select_related("organization").get(pk=nameless.pk)
+    course = factories.published_course(acme, lessons=1, questions=0)
+
+    # when
+    services.lesson_complete(membership=membership, lesson=Lesson.objects.select_related("course").get(course=course))
+
+    # then
+    assert Certificate.objects.get(progress__membership=nameless).recipient_name == "nameless@acme.test"
