@@ -445,3 +445,30 @@ def test_a_revoked_or_expired_certificate_says_so(carol, course):
 
 def test_an_unknown_certificate_code_is_404(db):
     assert Client().get(reverse("enrollments:certificate", kwargs={"code": "no-such-code"})).status_code == 404
+
+
+def test_a_course_without_questions_has_no_check_to_take(carol_client, acme):
+    course = factories.published_course(acme, lessons=1, questions=0)
+
+    response = carol_client.get(_check_url(course))
+
+    assert response["Location"] == reverse("enrollments:course", kwargs={"course_id": course.pk})
+    assert not Attempt.objects.exists()
+
+
+def test_get_on_the_post_only_urls_redirects_to_the_matching_page(carol_client, carol, course):
+    lesson = Lesson.objects.filter(course=course).first()
+    attempt = services.attempt_start(membership=carol, course=course)
+
+    done_url = reverse("enrollments:lesson_complete", kwargs={"course_id": course.pk, "lesson_id": lesson.pk})
+    assert carol_client.get(done_url)["Location"] == reverse(
+        "enrollments:lesson", kwargs={"course_id": course.pk, "lesson_id": lesson.pk}
+    )
+    assert carol_client.get(_submit_url(attempt))["Location"] == reverse(
+        "enrollments:attempt_result", kwargs={"attempt_id": attempt.pk}
+    )
+    # an open attempt has no result yet: back to the check
+    assert carol_client.get(reverse("enrollments:attempt_result", kwargs={"attempt_id": attempt.pk}))["Location"] == (
+        _check_url(course)
+    )
+    assert not LessonCompletion.objects.exists()
