@@ -39,7 +39,7 @@ def _test_database_url() -> str:
     user = quote(db.get("USER") or "", safe="")
     password = quote(db.get("PASSWORD") or "", safe="")
     credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = db.get("HOST") or "127.0.0.1"
+    host = quote(db.get("HOST") or "127.0.0.1", safe="")  # a socket directory is percent-encoded
     port = f":{db['PORT']}" if db.get("PORT") else ""
     return f"postgres://{credentials}{host}{port}/{db['NAME']}"
 
