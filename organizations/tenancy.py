@@ -9,12 +9,14 @@ they may see, and the cross-organization sweep in tests/test_tenancy.py holds fo
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from organizations.models import Membership
 
@@ -40,11 +42,18 @@ def set_current_organization(request: HttpRequest, organization_id: int) -> None
 
 
 class CurrentMembershipMiddleware:
+    """Resolve the acting membership, and show times in the person's own time zone."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.membership = membership_for_request(request)
+        user = request.user
+        if user.is_authenticated:
+            timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+        else:
+            timezone.deactivate()
         return self.get_response(request)
 
 
