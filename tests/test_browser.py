@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.db import connections
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 
 from config.celery_app import app as celery_app
@@ -62,11 +63,16 @@ SHOTS = os.environ.get("E2E_SHOTS", "")
 def browser() -> Iterator[Browser]:
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # While Playwright's event loop runs in this thread, Django keeps a separate set of connections
+    # (asgiref's Local is per context). Close the current ones before and the loop's own after, or
+    # an orphaned session keeps the test database from being dropped at the end of the run.
+    connections.close_all()
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             yield browser
             browser.close()
+            connections.close_all()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
