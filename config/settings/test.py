@@ -20,7 +20,3 @@ MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 # No collectstatic before tests: let WhiteNoise look files up on request instead of warning that
 # STATIC_ROOT does not exist.
 WHITENOISE_AUTOREFRESH = True
-
-# Connections close at the end of each request: the live server's request threads must not keep
-# sessions open on the test database (its teardown would fail with "being accessed by other users").
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
