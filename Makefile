@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Emailed links and the printed sign-in point at the port actually served unless SITE_URL says otherwise.
+run: export SITE_URL := $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 run: install
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
