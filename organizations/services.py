@@ -525,11 +525,16 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
             defaults={"role": invitation.role, "team_id": invitation.team_id, "joined_at": now},
         )
         if not created and not membership.is_active:
-            # A former member comes back with the invitation's role and team.
+            # A former member comes back with the invitation's role and team, and nothing more: an
+            # authoring right granted in their former role is not restored (an admin grants it
+            # again), and someone who comes back as an employee manages no team.
             membership.role = invitation.role
             membership.team_id = invitation.team_id
+            membership.can_author = False
             membership.is_active = True
-            membership.save(update_fields=["role", "team", "is_active"])
+            membership.save(update_fields=["role", "team", "can_author", "is_active"])
+            if membership.role == Role.EMPLOYEE:
+                membership.managed_teams.clear()
         first_organization = (
             not Membership.objects.active().filter(user=user).exclude(pk=membership.pk).exists()
         )

@@ -523,6 +523,29 @@ def test_the_invitation_lands_the_person_in_its_organization_role_and_team(acme,
     assert user.time_zone == "Europe/Paris"  # not his first organization: his time zone stays
 
 
+def test_a_former_manager_comes_back_with_only_what_the_invitation_grants(acme, alice, front_desk, housekeeping):
+    # given: erin managed housekeeping and could author courses, then was deactivated
+    erin = factories.member(acme, Role.MANAGER, can_author=True, user__email="erin@example.com")
+    housekeeping.managers.add(erin)
+    services.membership_update(
+        membership=erin, role=Role.MANAGER, team=None, job_title="", can_author=True, is_active=False
+    )
+    invitation = services.invitation_create(
+        organization=acme, invited_by=alice.user, email="erin@example.com", role=Role.EMPLOYEE, team=front_desk
+    )
+
+    # when: she comes back as an employee
+    membership = services.invitation_accept(invitation=invitation, user=erin.user)
+
+    # then: neither the authoring right nor the teams of her former role come back with her
+    membership.refresh_from_db()
+    assert (membership.pk, membership.is_active, membership.role, membership.team) == (
+        erin.pk, True, Role.EMPLOYEE, front_desk
+    )
+    assert membership.can_author is False
+    assert list(membership.managed_teams.all()) == []
+
+
 def test_the_inviters_organization_does_not_matter(acme, globex, alice, front_desk):
     # given: alice is also a Globex admin and currently acts in Globex
     factories.member(globex, Role.ADMIN, user=alice.user)
