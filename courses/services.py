@@ -372,7 +372,8 @@ def lesson_update(
     lesson.body_html = render_markdown(body_markdown)
     lesson.video_url = _validated_video_url(video_url)
     lesson.practice_prompt = practice_prompt
-    lesson.save()
+    # Only the edited fields: `lesson` was loaded before the lock, so its `order` may be stale.
+    lesson.save(update_fields=["title", "body_markdown", "body_html", "video_url", "practice_prompt"])
     lesson.standards.set(standards)
     course_check_still_publishable(course=locked)
     return lesson
@@ -507,7 +508,8 @@ def question_update(
     question.title = title
     question.prompt = prompt
     question.explanation = explanation
-    question.save()
+    # Only the edited fields: `question` was loaded before the lock, so its `order` may be stale.
+    question.save(update_fields=["kind", "title", "prompt", "explanation"])
     question.standards.set(standards)
     _save_choices(question, normalized)
     course_check_still_publishable(course=locked)

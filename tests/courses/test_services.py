@@ -390,3 +390,31 @@ def test_program_update_and_delete(alice, acme):
     assert (program.title, program.description, program.courses.count()) == ("Q", "e", 0)
     services.program_delete(program=program, actor=alice)
     assert not type(program).objects.filter(pk=program.pk).exists()
+
+
+def test_saving_a_lesson_or_question_loaded_before_a_move_keeps_the_new_order(alice, course, standard):
+    # given: an author opens lesson A and question 1 for editing (the objects are loaded) ...
+    a, b = (services.lesson_create(course=course, actor=alice, title=t) for t in "AB")
+    q1, q2 = (
+        services.question_create(course=course, actor=alice, kind=QuestionKind.SINGLE, prompt=p, choices=single_choices())
+        for p in ("1?", "2?")
+    )
+    stale_lesson = Lesson.objects.select_related("course").get(pk=a.pk)
+    stale_question = Question.objects.select_related("course").get(pk=q1.pk)
+    # ... while another author moves them down
+    services.lesson_move(lesson=a, actor=alice, direction="down")
+    services.question_move(question=q1, actor=alice, direction="down")
+
+    # when: the first author saves the edits
+    services.lesson_update(
+        lesson=stale_lesson, actor=alice, title="A, edited", body_markdown="", video_url="", practice_prompt="",
+        standards=[standard],
+    )
+    services.question_update(
+        question=stale_question, actor=alice, kind=QuestionKind.SINGLE, prompt="1, edited?", title="",
+        explanation="", standards=[standard], choices=single_choices(),
+    )
+
+    # then: the edits are saved and the move is not undone (no two rows share a position)
+    assert list(Lesson.objects.filter(course=course).values_list("title", "order")) == [("B", 0), ("A, edited", 1)]
+    assert list(Question.objects.filter(course=course).values_list("prompt", "order")) == [("2?", 0), ("1, edited?", 1)]
