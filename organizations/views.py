@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from organizations import selectors, services
 from organizations.adapters import forget_invitation, invitation_unusable_response, remember_invitation
@@ -307,7 +308,7 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 f"{invitation.email} is invited to {membership.organization.name}. "
-                f"The link is valid until {invitation.expires_at:%d %b %Y}.",
+                f"The link is valid until {timezone.localtime(invitation.expires_at):%d %b %Y}.",
             )
             return redirect("organizations:invitation_list")
     return render(request, "organizations/invitation_form.html", {"form": form})

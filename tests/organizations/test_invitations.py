@@ -332,6 +332,26 @@ def test_admin_invites_through_the_page(acme, alice, housekeeping, django_captur
     assert len(callbacks) == 1
 
 
+def test_the_confirmation_gives_the_expiry_date_in_the_inviters_time_zone(alice, housekeeping):
+    # given: alice works in Tokyo (UTC+9) and invites at 22:00 UTC, already tomorrow for her
+    alice.user.time_zone = "Asia/Tokyo"
+    alice.user.save(update_fields=["time_zone"])
+    client = client_for(alice)
+    invited_at = timezone.now().replace(hour=22, minute=0, second=0, microsecond=0)
+
+    # when
+    with mock.patch("django.utils.timezone.now", return_value=invited_at):
+        response = client.post(
+            reverse("organizations:invitation_create"),
+            {"email": "erin@example.com", "role": Role.EMPLOYEE, "team": housekeeping.pk, "time_zone": "UTC"},
+            follow=True,
+        )
+
+    # then: the link expires 7 days later at 07:00 in Tokyo, on the day after the UTC date
+    expires_in_tokyo = (invited_at + timedelta(days=8)).strftime("%d %b %Y")
+    assert f"The link is valid until {expires_in_tokyo}." in response.content.decode()
+
+
 def test_the_page_rejects_a_team_of_another_organization(alice, globex_team):
     response = client_for(alice).post(
         reverse("organizations:invitation_create"),
