@@ -13,15 +13,17 @@ from urllib.parse import parse_qs, urlparse
 import markdown
 import nh3
 
+# No <img>: the Content-Security-Policy (img-src 'self' data:) blocks every outside image, so the
+# only images a lesson could show are the site's own URLs, which would make each reader's browser
+# send a GET to them (e.g. /learn/courses/<id>/check/ starts an attempt).
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
-    "h5", "h6", "hr", "i", "img", "li", "mark", "ol", "p", "pre", "s", "strong", "sub", "sup",
+    "h5", "h6", "hr", "i", "li", "mark", "ol", "p", "pre", "s", "strong", "sub", "sup",
     "table", "tbody", "td", "th", "thead", "tr", "ul",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
-    "img": {"src", "alt", "title", "width", "height"},
     "td": {"align"},
     "th": {"align", "scope"},
     "ol": {"start"},

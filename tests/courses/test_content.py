@@ -195,6 +195,22 @@ def test_raw_html_text_is_escaped_not_dropped():
     assert "3 &lt; 4 &amp; 5 &gt; 2" in output
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "![pixel](/learn/courses/1/check/)",
+        '<img src="/learn/courses/1/lessons/2/">',
+        '<img src="https://servicecraft.example/learn/courses/1/check/">',
+    ],
+)
+def test_images_are_not_kept(source):
+    # Under the site's CSP (img-src 'self' data:) the only images a browser would load are the
+    # site's own URLs: an <img> in a lesson would make every reader's browser GET them (the
+    # knowledge check starts an attempt on GET). Images are therefore not part of the allowlist.
+    output = render_markdown(source)
+    assert "<img" not in output and "/learn/" not in output
+
+
 def test_empty_input():
     assert render_markdown("") == ""
     assert render_markdown(None) == ""
