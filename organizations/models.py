@@ -213,12 +213,6 @@ class ServiceStandardRevision(models.Model):
         ]
 
 
-class InvitationQuerySet(OrganizationScopedQuerySet):
-    def pending(self, now=None) -> "InvitationQuerySet":
-        now = now or timezone.now()
-        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
-
-
 def new_invitation_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -247,7 +241,7 @@ class Invitation(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = InvitationQuerySet.as_manager()
+    objects = OrganizationScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
