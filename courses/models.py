@@ -47,10 +47,6 @@ class Course(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def is_published(self) -> bool:
-        return self.status == CourseStatus.PUBLISHED
-
 
 class LessonQuerySet(OrganizationScopedQuerySet):
     organization_path = "course__organization"

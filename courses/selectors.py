@@ -51,7 +51,7 @@ def _questions_with_standards_and_choices() -> QuerySet[Question]:
     return Question.objects.prefetch_related("standards", "choices")
 
 
-def course_for_editing(*, membership: Membership) -> QuerySet[Course]:
+def courses_for_editing(*, membership: Membership) -> QuerySet[Course]:
     """Courses with lessons (and standards) and questions (with standards and choices) preloaded.
 
     The course edit and preview pages render everything from this in a constant number of queries.

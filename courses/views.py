@@ -44,7 +44,7 @@ def _flash_errors(request: HttpRequest, error: ValidationError, lead: str) -> No
 def _course(request: HttpRequest, course_id: int, *, for_editing: bool = False) -> Course:
     membership = request.membership
     queryset = (
-        selectors.course_for_editing(membership=membership)
+        selectors.courses_for_editing(membership=membership)
         if for_editing
         else selectors.courses_for_authoring(membership=membership)
     )

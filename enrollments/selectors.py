@@ -1,7 +1,9 @@
 """Learner reads, scoped to the acting membership, with everything each page renders preloaded.
 
-Every selector takes `membership=` and only ever returns published courses of that membership's
-organization and the membership's own progress, attempts and certificates; "not found" (None) covers
+Every selector that looks something up takes `membership=` and only ever returns published courses
+of that membership's organization and the membership's own progress, attempts and certificates (the
+helpers that take an already-scoped object, and the public `certificate_by_code`, are the exceptions
+their docstrings name); "not found" (None) covers
 another organization's objects, other people's attempts and unpublished courses alike, and views
 answer it with a 404. Query counts are constant in the size of a course (see tests/enrollments).
 """
