@@ -19,6 +19,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 
 from organizations.models import Membership
+from organizations.permissions import NotPermitted
 
 CURRENT_ORGANIZATION_SESSION_KEY = "current_organization_id"
 
@@ -61,7 +62,8 @@ def member_required(*roles: str, author: bool = False) -> Callable:
     """Allow the view to members of the current organization, optionally only some roles or authors.
 
     Anonymous visitors go to the sign-in page; a signed-in person without an organization goes to a
-    page that says so; a member whose role may not use the view gets a 404 (see module docstring).
+    page that says so; a member whose role may not use the view, or whom a service refuses with
+    `NotPermitted`, gets a 404 (see module docstring).
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -76,7 +78,11 @@ def member_required(*roles: str, author: bool = False) -> Callable:
                 raise Http404("No such page in this organization.")
             if author and not membership.is_author:
                 raise Http404("No such page in this organization.")
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except NotPermitted as refusal:
+                # A service refused the actor: answer as for an object that does not exist.
+                raise Http404("No such page in this organization.") from refusal
 
         return wrapped
 
