@@ -18,7 +18,7 @@ from organizations.models import Role
 from tests import factories
 from tests.conftest import client_for
 
-QUERY_BUDGET = 20  # manager pages (DESIGN.md)
+QUERY_BUDGET = 20  # manager pages (docs/architecture.md)
 
 
 @pytest.fixture(autouse=True)
