@@ -103,6 +103,8 @@ class Question(models.Model):
     explanation = models.TextField(blank=True, help_text="Shown after the answer, whatever was chosen.")
     standards = models.ManyToManyField("organizations.ServiceStandard", related_name="questions", blank=True)
     source = models.CharField(max_length=16, choices=QuestionSource.choices, default=QuestionSource.AUTHORED)
+    # The question-bank category a GIFT file put it in ($CATEGORY), kept so authors can sort imports.
+    category = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = QuestionQuerySet.as_manager()

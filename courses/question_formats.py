@@ -11,15 +11,19 @@ means the same here, with these deliberate differences:
   weights `{~%50%a ~%50%b ~%-100%c}`, true/false `{T}` `{TRUE}` `{F}` `{FALSE}`, and the missing-word
   form of a choice question (the blank becomes "_____" in the prompt). Short answer, numerical,
   matching, essay, description and missing-word true/false questions are reported as unsupported.
-- What Moodle silently turns into something else is reported: an unknown escape such as `\\d`, text
-  before the first `~`/`=`, an unclosed `::title`, a second answer block, a weight that is not one
-  of Moodle's grade percentages (Moodle refuses those too, at save time), positive weights of a
-  multiple-choice question that do not add up to 100%.
+- What Moodle silently turns into something else is reported: text before the first `~`/`=`, an
+  unclosed `::title`, a second answer block, a weight that is not one of Moodle's grade percentages
+  (Moodle refuses those too, at save time), positive weights of a multiple-choice question that do
+  not add up to 100%. So are more than MAX_CHOICES answers (the editor's limit) and a NUL byte.
+- As in Moodle, an unknown escape (`\\d`, `\\(`, a backslash before a space or at the end of a
+  line) keeps its backslash as text, and a single-choice question may have several `=` answers,
+  each fully right.
 - Text is plain: the `[html]`, `[moodle]`, `[markdown]` and `[plain]` markers are removed and the
   text kept as written (it is escaped when shown, never rendered as HTML).
 
-Credits: a choice carries `credit_percent` only when its question uses explicit weights (`%50%`);
-then every choice of that question has one (`=` is 100, `~` is 0, as in Moodle). Otherwise all are
+Credits: a choice carries `credit_percent` only when its question uses explicit weights (`%50%`)
+or several `=` answers; then every choice of that question has one (`=` is 100, `~` is 0, as in
+Moodle). Otherwise all are
 None and the importer derives them from the `correct` flags with the shared authoring rule.
 """
 
@@ -34,6 +38,8 @@ MULTIPLE = "multiple"
 TRUE_FALSE = "true_false"
 
 MAX_TITLE_LENGTH = 160
+# The question editor offers at most this many choices; an imported question may not have more.
+MAX_CHOICES = 10
 BLANK = "_____"
 TRUE_TEXT, FALSE_TEXT = "True", "False"
 
@@ -97,10 +103,23 @@ class ParseResult:
         return not self.errors
 
 
-def _lines_of(text: str) -> list[str]:
+_NUL_MESSAGE = (
+    "This line holds a NUL character (byte 0), which text files never contain: the file is damaged "
+    "or is not a text file. Remove it and upload again."
+)
+
+
+def _lines_of(text: str, errors: list[ParseError]) -> list[str]:
+    """The file's lines (any line ending, no BOM). A NUL character is reported with its line and
+    dropped: the database cannot store it, and a text file never has one."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, line in enumerate(lines, start=1):
+        if "\x00" in line:
+            errors.append(ParseError(number, _NUL_MESSAGE))
+            lines[number - 1] = line.replace("\x00", "")
+    return lines
 
 
 def _strip_format_marker(text: str) -> str:
@@ -170,7 +189,7 @@ def _split_once(chars: list[_Ch], ch: str) -> tuple[list[_Ch], list[_Ch] | None]
     return chars[:index], chars[index + 1 :]
 
 
-def _tokenize(numbered_lines: list[tuple[int, str]], errors: list[ParseError]) -> list[_Ch]:
+def _tokenize(numbered_lines: list[tuple[int, str]]) -> list[_Ch]:
     chars: list[_Ch] = []
     previous = 0
     for number, line in numbered_lines:
@@ -186,20 +205,8 @@ def _tokenize(numbered_lines: list[tuple[int, str]], errors: list[ParseError]) -
                     chars.append(_Ch(_ESCAPABLE[following], number, literal=True))
                     index += 2
                     continue
-                if following:
-                    errors.append(
-                        ParseError(
-                            number,
-                            f"Unknown escape “\\{following}”: only \\~ \\= \\# \\{{ \\}} \\: \\\\ and \\n "
-                            "are escapes; write \\\\ for a backslash.",
-                        )
-                    )
-                else:
-                    errors.append(
-                        ParseError(
-                            number, "A backslash ends the line: write \\\\ for a backslash, \\n for a line break."
-                        )
-                    )
+                # Moodle keeps an unknown escape (\( \d "\ ") and a backslash at the end of a line
+                # as written: the backslash is text and the next character is read as usual.
                 chars.append(_Ch("\\", number, literal=True))
                 index += 1
                 continue
@@ -230,7 +237,7 @@ def parse_gift(text: str) -> ParseResult:
         if question is not None:
             result.questions.append(question)
 
-    for number, line in enumerate(_lines_of(text), start=1):
+    for number, line in enumerate(_lines_of(text, result.errors), start=1):
         if line.strip():
             block.append((number, line))
         else:
@@ -242,7 +249,7 @@ def parse_gift(text: str) -> ParseResult:
 
 def _gift_question(lines: list[tuple[int, str]], category: str, errors: list[ParseError]) -> ParsedQuestion | None:
     own_errors: list[ParseError] = []
-    chars = _trim(_tokenize(lines, own_errors))
+    chars = _trim(_tokenize(lines))
     if not chars:
         errors.extend(own_errors)
         return None
@@ -471,6 +478,15 @@ def _gift_choices(answer: list[_Ch], brace_line: int, errors: list[ParseError]) 
 
     if len(errors) > start_count:
         return SINGLE, []
+    if len(parsed) > MAX_CHOICES:
+        # Named on the line of the first answer too many, where the author will cut.
+        errors.append(
+            ParseError(
+                segments[MAX_CHOICES][0].line,
+                f"A question has at most {MAX_CHOICES} answers; this one has {len(parsed)}.",
+            )
+        )
+        return SINGLE, []
     if len(parsed) < 2:
         errors.append(ParseError(brace_line, "A choice question needs at least two answers."))
         return SINGLE, []
@@ -499,7 +515,14 @@ def _gift_choices(answer: list[_Ch], brace_line: int, errors: list[ParseError]) 
             )
             return kind, []
 
-    credits = _integer_credits(weights, spread_to_100=kind == MULTIPLE) if explicit else [None] * len(parsed)
+    if explicit:
+        credits: list[int | None] = list(_integer_credits(weights, spread_to_100=kind == MULTIPLE))
+    elif len(positive) > 1:
+        # Several "=" answers: in Moodle each one is fully right (single choice, any of them scores
+        # 100%). The one-right-answer rule of the editor cannot say that, so the credits are explicit.
+        credits = [100 if w > 0 else 0 for w in weights]
+    else:
+        credits = [None] * len(parsed)
     choices = []
     for (choice, _, _), weight, credit in zip(parsed, weights, credits, strict=True):
         choice.correct = weight > 0
@@ -527,7 +550,12 @@ def _gift_true_false(answer: list[_Ch]) -> list[ParsedChoice]:
 # --- Aiken ------------------------------------------------------------------------------------------
 
 _AIKEN_OPTION = re.compile(r"^([A-Z])[.)](?:[ \t]+(.*))?$")
+# "A)Paris": current Moodle reads an option without the space. Only taken as an option where the
+# next option is expected, so text such as "A.B. testing…" opening a question stays text.
+_AIKEN_TIGHT_OPTION = re.compile(r"^([A-Z])[.)](\S.*)$")
 _AIKEN_ANSWER = re.compile(r"^ANSWER:[ \t]*(.*)$")
+# "ANSWER: B" or, as Moodle reads it, "ANSWER: B) the option's text": the letter counts.
+_AIKEN_ANSWER_LETTER = re.compile(r"^([A-Z])(?:[.)].*)?$")
 _AIKEN_ANSWER_LIKE = re.compile(r"^answer\s*:", re.IGNORECASE)
 
 
@@ -550,7 +578,7 @@ def parse_aiken(text: str) -> ParseResult:
     result = ParseResult()
     draft: _AikenDraft | None = None
 
-    for number, raw in enumerate(_lines_of(text), start=1):
+    for number, raw in enumerate(_lines_of(text, result.errors), start=1):
         line = raw.strip()
         if not line:
             if draft is not None:
@@ -558,6 +586,10 @@ def parse_aiken(text: str) -> ParseResult:
             continue
         answer = _AIKEN_ANSWER.match(line)
         option = _AIKEN_OPTION.match(line)
+        if option is None and draft is not None and not draft.broken:
+            tight = _AIKEN_TIGHT_OPTION.match(line)
+            if tight and tight.group(1) == draft.next_letter:
+                option = tight
         if answer:
             if draft is None:
                 result.errors.append(ParseError(number, "An ANSWER line without a question above it."))
@@ -583,6 +615,11 @@ def parse_aiken(text: str) -> ParseResult:
                 draft.broken = True
             if not option_text:
                 result.errors.append(ParseError(number, f"Option {letter} has no text."))
+                draft.broken = True
+            if len(draft.options) == MAX_CHOICES:
+                result.errors.append(
+                    ParseError(number, f"A question has at most {MAX_CHOICES} options; option {letter} is one too many.")
+                )
                 draft.broken = True
             draft.options.append((letter, option_text))
             draft.next_letter = chr(ord(letter) + 1)
@@ -610,10 +647,12 @@ def _aiken_finish(draft: _AikenDraft, written: str, number: int, errors: list[Pa
         errors.append(
             ParseError(number, f"A question needs at least two options (A and B); it has {len(draft.options)}.")
         )
-    if not re.fullmatch(r"[A-Z]", written):
+    letter_match = _AIKEN_ANSWER_LETTER.match(written)
+    letter = letter_match.group(1) if letter_match else ""
+    if not letter:
         errors.append(ParseError(number, f"ANSWER must be one capital letter naming an option, not “{written}”."))
-    elif written not in letters and len(draft.options) >= 2:
-        errors.append(ParseError(number, f"ANSWER {written} is not among the options ({', '.join(letters)})."))
+    elif letter not in letters and len(draft.options) >= 2:
+        errors.append(ParseError(number, f"ANSWER {letter} is not among the options ({', '.join(letters)})."))
     if draft.broken or len(errors) > start:
         return None
     return ParsedQuestion(
@@ -621,7 +660,7 @@ def _aiken_finish(draft: _AikenDraft, written: str, number: int, errors: list[Pa
         title="",
         prompt="\n".join(draft.prompt_lines),
         explanation="",
-        choices=[ParsedChoice(text=text, correct=letter == written) for letter, text in draft.options],
+        choices=[ParsedChoice(text=text, correct=option == letter) for option, text in draft.options],
         line=draft.line,
     )
 

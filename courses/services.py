@@ -26,6 +26,7 @@ from courses.models import (
 )
 from courses.question_formats import MAX_UPLOAD_BYTES, ParsedQuestion, ParseError, parse_aiken, parse_gift
 from organizations.models import Membership, ServiceStandard
+from organizations.permissions import ensure_actor
 
 # Kinds where exactly one choice is right; the others allow several.
 SINGLE_ANSWER_KINDS = frozenset({QuestionKind.SINGLE, QuestionKind.TRUE_FALSE, QuestionKind.SCENARIO})
@@ -635,7 +636,7 @@ def _imported_credits(parsed: ParsedQuestion) -> list[int]:
     return choice_credits_from_flags(parsed.kind, [choice.correct for choice in parsed.choices])
 
 
-def questions_import(*, course: Course, fmt: ImportFormat, text: str) -> ImportOutcome:
+def questions_import(*, course: Course, actor: Membership, fmt: ImportFormat, text: str) -> ImportOutcome:
     """Add every question of a GIFT or Aiken text at the end of the course's knowledge check.
 
     All or nothing: any problem (a parse error, choices the credit rule refuses) raises
@@ -643,6 +644,7 @@ def questions_import(*, course: Course, fmt: ImportFormat, text: str) -> ImportO
     questions and choices are inserted in one transaction (bulk), untagged, with source gift/aiken.
     A published course refuses imports: untagged questions would break its publish rule.
     """
+    ensure_actor(actor, organization=course.organization_id, author=True)
     parser = _IMPORT_PARSERS.get(fmt)
     if parser is None:
         raise ValueError(f"Unknown question format: {fmt!r}.")
@@ -680,6 +682,7 @@ def questions_import(*, course: Course, fmt: ImportFormat, text: str) -> ImportO
                     title=parsed.title,
                     prompt=parsed.prompt,
                     explanation=parsed.explanation,
+                    category=parsed.category,
                     source=source,
                 )
                 for index, (parsed, _) in enumerate(planned)

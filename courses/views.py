@@ -423,7 +423,7 @@ def question_import(request: HttpRequest, course_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 outcome = services.questions_import(
-                    course=course, fmt=form.cleaned_data["format"], text=form.cleaned_data["questions_text"]
+                    course=course, actor=request.membership, fmt=form.cleaned_data["format"], text=form.cleaned_data["questions_text"]
                 )
             except services.QuestionImportInvalid as error:
                 parse_errors = error.parse_errors

@@ -264,11 +264,20 @@ class TestGiftChoices:
         assert credits(question) == [None, None, None]
         assert not question.has_explicit_credits
 
-    def test_two_bare_equals_stay_single_choice_with_two_correct_flags(self):
-        # Moodle accepts it; the importer's shared credit rule decides (see test_question_import).
+    def test_two_bare_equals_stay_single_choice_each_fully_right(self):
+        # Moodle: every "=" answer of a single-choice question scores 100%.
         question = only_question("Q {=a =b ~c}")
         assert question.kind == SINGLE
         assert flags(question) == [True, True, False]
+        assert credits(question) == [100, 100, 0]
+        assert question.has_explicit_credits
+
+    def test_ten_answers_are_fine_eleven_are_a_line_error(self):
+        ten = " ".join(["=right"] + [f"~wrong{i}" for i in range(9)])
+        assert len(only_question(f"Q {{{ten}}}").choices) == 10
+        result = parse_gift(f"First {{=a ~b}}\n\nQ {{\n{ten}\n~one too many\n}}")
+        assert result.errors == [ParseError(5, "A question has at most 10 answers; this one has 11.")]
+        assert [q.prompt for q in result.questions] == ["First"]
 
     def test_per_answer_feedback(self):
         question = only_question("Q {=yes #right, good! ~no # wrong, it's yes}")
@@ -444,22 +453,21 @@ class TestGiftEscapes:
         assert question.explanation == ""
         assert question.choices[1].text == "b #### c"
 
-    def test_unknown_escape_is_reported_with_its_line(self):
-        result = parse_gift("Q {\n=a\n~b \\d\n}")
-        assert result.errors == [
-            ParseError(
-                3,
-                "Unknown escape “\\d”: only \\~ \\= \\# \\{ \\} \\: \\\\ and \\n are escapes; "
-                "write \\\\ for a backslash.",
-            )
-        ]
-        assert result.questions == []
+    @pytest.mark.parametrize("written", ["\\d", "\\(", "\\ ", "\\)", "\\%"])
+    def test_unknown_escape_keeps_its_backslash_as_moodle_does(self, written):
+        question = only_question(f"a{written}b {{=c{written}d #e{written}f ~g}}")
+        assert question.prompt == f"a{written}b"
+        assert question.choices[0].text == f"c{written}d"
+        assert question.choices[0].feedback == f"e{written}f"
 
-    def test_backslash_at_end_of_line(self):
-        result = parse_gift("Q \\\n{=a ~b}")
-        assert result.errors == [
-            ParseError(1, "A backslash ends the line: write \\\\ for a backslash, \\n for a line break.")
-        ]
+    def test_unknown_escape_before_syntax_keeps_the_syntax(self):
+        # "\(" is not an escape, so the "~" after "\(" still starts an answer.
+        question = only_question("Solve \\(x\\) {=one \\(1\\)~two}")
+        assert question.prompt == "Solve \\(x\\)"
+        assert texts(question) == ["one \\(1\\)", "two"]
+
+    def test_backslash_at_end_of_line_is_kept(self):
+        assert only_question("Q \\\n{=a ~b}").prompt == "Q \\"
 
 
 # --- GIFT: unsupported types and errors -------------------------------------------------------------------
@@ -478,7 +486,7 @@ class TestGiftBrokenFile:
         assert messages[22] == (
             "The positive weights add up to 75%; in a multiple-choice question they must add up to 100%."
         )
-        assert messages[28].startswith("Unknown escape “\\s”")
+        assert messages[28] == "A question has at most 10 answers; this one has 11."
         assert messages[30].startswith("Unsupported question type: short answer")
         assert messages[32] == "Unsupported question type: numerical ({#...})."
         assert messages[34] == "Unsupported question type: matching ({=item -> match})."
@@ -585,8 +593,8 @@ class TestGiftErrors:
         assert parse_gift("::Title::{=a ~b}").errors == [ParseError(1, "The question has no text before its answers.")]
 
     def test_all_errors_of_one_question_are_reported(self):
-        result = parse_gift("Q {\n=a \\x\n~%7%b\n~\n}")
-        assert error_lines(result) == [2, 3, 4]
+        result = parse_gift("Q {\n=a\n~%7%b\n~\n=%33%c\n}")
+        assert error_lines(result) == [3, 4, 5]
 
     def test_errors_are_sorted_by_line_across_questions(self):
         result = parse_gift("A {~a ~b}\n\nB {#1}\n\nC {=a ~b ~}\n")
@@ -688,6 +696,32 @@ class TestAiken:
             ParseError(4, "ANSWER must be one capital letter naming an option, not “b”.")
         ]
 
+    def test_option_without_a_space_after_its_letter(self):
+        # Current Moodle reads "A)Paris" as option A.
+        result = parse_aiken("Capital of France?\nA)Paris\nB.London\nC) Rome\nANSWER: A")
+        assert result.ok
+        assert texts(result.questions[0]) == ["Paris", "London", "Rome"]
+        assert result.questions[0].prompt == "Capital of France?"
+        assert flags(result.questions[0]) == [True, False, False]
+
+    def test_a_tight_option_out_of_turn_is_question_text(self):
+        result = parse_aiken("Q\nB)two\nA) one\nB) two\nANSWER: A")
+        assert result.ok
+        assert result.questions[0].prompt == "Q\nB)two"
+
+    @pytest.mark.parametrize("written", ["B) London", "B. London", "B)London", "B)"])
+    def test_answer_with_the_option_text_takes_its_letter(self, written):
+        result = parse_aiken(f"Q\nA) Paris\nB) London\nANSWER: {written}")
+        assert result.ok
+        assert flags(result.questions[0]) == [False, True]
+
+    def test_ten_options_are_fine_eleven_are_a_line_error(self):
+        ten = "\n".join(f"{chr(65 + i)}) option {i}" for i in range(10))
+        assert len(parse_aiken(f"Q\n{ten}\nANSWER: A").questions[0].choices) == 10
+        result = parse_aiken(f"Q\n{ten}\nK) one too many\nANSWER: A")
+        assert result.errors == [ParseError(12, "A question has at most 10 options; option K is one too many.")]
+        assert result.questions == []
+
     def test_several_answer_letters(self):
         assert error_lines(parse_aiken("Q\nA) one\nB) two\nANSWER: A, B")) == [4]
 
@@ -728,3 +762,19 @@ class TestDecodeUpload:
         assert len(decode_upload(b"x" * MAX_UPLOAD_BYTES)) == MAX_UPLOAD_BYTES
         with pytest.raises(UploadNotReadable, match="larger than 1 MiB"):
             decode_upload(b"x" * (MAX_UPLOAD_BYTES + 1))
+
+
+# --- NUL bytes ------------------------------------------------------------------------------------------
+
+
+class TestNulByte:
+    def test_aiken_nul_byte_is_a_line_error(self):
+        result = parse_aiken("Q\nA) one\x00\nB) two\nANSWER: A")
+        assert [error.line for error in result.errors] == [2]
+        assert "NUL character" in result.errors[0].message
+        assert all("\x00" not in q.prompt for q in result.questions)
+
+    def test_gift_nul_byte_is_a_line_error(self):
+        result = parse_gift("Q {\n=a\n~b\x00c\n}")
+        assert [error.line for error in result.errors] == [3]
+        assert "NUL character" in result.errors[0].message

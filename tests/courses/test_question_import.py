@@ -19,6 +19,7 @@ from courses import services
 from courses.models import Choice, CourseStatus, Question, QuestionKind, QuestionSource
 from courses.question_formats import MAX_UPLOAD_BYTES
 from organizations.models import Role
+from organizations.permissions import NotPermitted
 from tests import factories
 from tests.conftest import client_for
 
@@ -65,6 +66,11 @@ def imported(course) -> list[Question]:
     return list(
         Question.objects.filter(course=course).exclude(source=QuestionSource.AUTHORED).prefetch_related("choices")
     )
+
+
+def author(course):
+    """An admin (so an author) of the course's organization, to act in direct service calls."""
+    return factories.member(course.organization, Role.ADMIN)
 
 
 def credits(question) -> list[int]:
@@ -194,12 +200,35 @@ def test_broken_aiken_file_lists_every_error_line(alice, course):
     assert not Question.objects.filter(course=course).exists()
 
 
-def test_choices_the_shared_credit_rule_refuses_are_errors_with_their_line(alice, course):
+def test_single_choice_with_several_equals_answers_imports_each_fully_right(alice, course):
+    # Moodle: every "=" answer of a single-choice question scores 100%.
     text = "Fine {=a ~b}\n\n// two right answers in a single-choice question\nTwo right {=a =b ~c}\n"
 
     response = client_for(alice).post(import_url(course), {"format": "gift", "text": text})
 
-    assert "<strong>Line 4:</strong> Mark exactly one choice as correct (marked: 2)." in response.content.decode()
+    assert response.status_code == 302
+    fine, two_right = imported(course)
+    assert credits(fine) == [100, 0]
+    assert (two_right.kind, credits(two_right)) == (QuestionKind.SINGLE, [100, 100, 0])
+
+
+def test_category_is_kept_and_shown_in_the_review_list(alice, course, standards):
+    text = "$CATEGORY: $course$/top/Front desk/Arrival\n\nQ {=a ~b}\n\nR {=a ~b}\n"
+
+    client_for(alice).post(import_url(course), {"format": "gift", "text": text})
+    response = client_for(alice).get(review_url(course))
+
+    assert [q.category for q in imported(course)] == ["$course$/top/Front desk/Arrival"] * 2
+    assert response.content.decode().count("Category: $course$/top/Front desk/Arrival") == 2
+
+
+def test_aiken_file_with_a_nul_byte_is_a_line_error_not_a_server_error(alice, course):
+    data = b"Q\nA) one\x00\nB) two\nANSWER: A\n"
+
+    response = client_for(alice).post(import_url(course), {"format": "aiken", "file": upload("nul.txt", data)})
+
+    assert response.status_code == 200
+    assert "<strong>Line 2:</strong> This line holds a NUL character" in response.content.decode()
     assert not Question.objects.filter(course=course).exists()
 
 
@@ -324,7 +353,7 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, course):
 
 def _import(course, text: str = "") -> list[Question]:
     text = text or (DATA / "front_desk.gift").read_text(encoding="utf-8")
-    return services.questions_import(course=course, fmt="gift", text=text).questions
+    return services.questions_import(course=course, actor=author(course), fmt="gift", text=text).questions
 
 
 def test_review_lists_untagged_questions_with_their_choices(alice, course, standards):
@@ -450,7 +479,7 @@ def test_review_page_query_count_is_constant(alice, course, standards):
 
 def test_service_raises_with_every_error_sorted_and_writes_nothing(course):
     with pytest.raises(services.QuestionImportInvalid) as caught:
-        services.questions_import(course=course, fmt="gift", text="A {~a ~b}\n\nB {#1}\n\nGood {T}")
+        services.questions_import(course=course, actor=author(course), fmt="gift", text="A {~a ~b}\n\nB {#1}\n\nGood {T}")
 
     assert [error.line for error in caught.value.parse_errors] == [1, 3]
     assert caught.value.messages[0].startswith("Line 1: No correct answer")
@@ -461,15 +490,23 @@ def test_service_appends_after_the_highest_order(course):
     factories.QuestionFactory(course=course, order=0)
     factories.QuestionFactory(course=course, order=7)
 
-    questions = services.questions_import(course=course, fmt="aiken", text="Q\nA) a\nB) b\nANSWER: A").questions
+    questions = services.questions_import(course=course, actor=author(course), fmt="aiken", text="Q\nA) a\nB) b\nANSWER: A").questions
 
     assert [q.order for q in questions] == [8]
     assert Choice.objects.filter(question=questions[0]).count() == 2
 
 
+def test_service_refuses_an_actor_of_another_organization_or_not_an_author(course, charlie, carol):
+    for actor in (charlie, carol):
+        with pytest.raises(NotPermitted):
+            services.questions_import(course=course, actor=actor, fmt="gift", text="Q {=a ~b}")
+
+    assert not Question.objects.filter(course=course).exists()
+
+
 def test_service_rejects_an_unknown_format(course):
     with pytest.raises(ValueError):
-        services.questions_import(course=course, fmt="qti", text="")  # type: ignore[arg-type]
+        services.questions_import(course=course, actor=author(course), fmt="qti", text="")  # type: ignore[arg-type]
 
 
 def test_add_standards_refuses_questions_of_another_course(alice, acme, course, standards):
