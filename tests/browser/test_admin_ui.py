@@ -1,0 +1,117 @@
+"""End-to-end: what an admin or a manager runs into on a phone and a desktop (issue 12 §3).
+
+Stacked tables and the phone menu are checked by their computed layout in Chromium (the CSS is what
+is under test, so only a real browser can see it); the pages themselves are tested in tests/<app>/.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from courses.demo import seed_demo_courses
+from courses.models import Course
+from organizations.demo import DemoOrganization
+from tests import factories
+from tests.browser.conftest import DESKTOP, PHONE, assert_no_horizontal_overflow, open_menu, shot, sign_in
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+MIN_TAP_TARGET_PX = 44
+
+
+@pytest.fixture
+def demo_with_courses(demo: DemoOrganization) -> DemoOrganization:
+    seed_demo_courses(organization=demo.organization, author=demo.admin.user)
+    return demo
+
+
+def _stacked_table_pages(demo: DemoOrganization) -> list[str]:
+    course = Course.objects.filter(organization=demo.organization).order_by("pk").first()
+    standard = demo.organization.standards.order_by("pk").first()
+    return [
+        "/people/",
+        "/standards/",
+        f"/standards/{standard.pk}/history/",
+        "/teams/",
+        "/invitations/",
+        "/author/courses/",
+        f"/author/courses/{course.pk}/",
+    ]
+
+
+def _cell_layout(page: Page) -> dict:
+    """The first body row of the page's first stacked table: each cell's display and box."""
+    return page.evaluate(
+        """() => {
+            const row = document.querySelector("table.stack-on-phone tbody tr");
+            const cells = [...row.children].filter((cell) => cell.getBoundingClientRect().height > 0);
+            return {
+                rowWidth: row.getBoundingClientRect().width,
+                cells: cells.map((cell) => {
+                    const box = cell.getBoundingClientRect();
+                    return {display: getComputedStyle(cell).display, top: box.top, bottom: box.bottom,
+                            width: box.width, tag: cell.tagName, label: cell.dataset.label || null,
+                            isActions: cell.classList.contains("row-actions")};
+                }),
+            };
+        }"""
+    )
+
+
+def test_wide_tables_stack_into_cards_on_a_phone_and_stay_tables_on_a_desktop(
+    new_context, console, demo_with_courses
+):
+    demo = demo_with_courses
+    pages = _stacked_table_pages(demo)
+    factories.InvitationFactory(organization=demo.organization, invited_by=demo.admin.user)
+
+    phone = new_context(**PHONE).new_page()
+    sign_in(phone, demo.admin.user.email)
+    for path in pages:
+        phone.goto(path)
+        expect(phone.locator("table.stack-on-phone").first).to_be_visible()
+        assert_no_horizontal_overflow(phone)
+        layout = _cell_layout(phone)
+        cells = layout["cells"]
+        assert len(cells) >= 2, path
+        # Each cell is a block as wide as the card, below the previous one: a stack, not a row.
+        assert {cell["display"] for cell in cells} == {"block"}, path
+        for cell in cells:
+            assert cell["width"] >= layout["rowWidth"] - 40, (path, cell)
+        for above, below in zip(cells, cells[1:]):
+            assert below["top"] >= above["bottom"] - 1, (path, above, below)
+        # A value never stands without its column's name (the header row is hidden on a phone).
+        for cell in cells:
+            assert cell["tag"] == "TH" or cell["isActions"] or cell["label"], (path, cell)
+        shot(phone, f"phone-stacked{path.replace('/', '-')}")
+
+    desktop = new_context(**DESKTOP).new_page()
+    sign_in(desktop, demo.admin.user.email)
+    for path in pages:
+        desktop.goto(path)
+        cells = _cell_layout(desktop)["cells"]
+        assert {cell["display"] for cell in cells} == {"table-cell"}, path
+        tops = {round(cell["top"]) for cell in cells}
+        assert len(tops) == 1, (path, cells)  # one row, side by side
+    console.assert_none()
+
+
+def test_phone_menu_links_are_44px_tap_targets_that_do_not_overlap(new_context, console, demo):
+    page = new_context(**PHONE).new_page()
+    sign_in(page, demo.admin.user.email)
+    toggle = page.get_by_role("button", name="Menu")
+    assert toggle.bounding_box()["height"] >= MIN_TAP_TARGET_PX
+    open_menu(page)
+    targets = page.locator("#nav-links").locator("a, button")
+    names = targets.all_inner_texts()
+    assert "Invitations" in names  # admins reach invitations from the menu, like managers
+    boxes = [target.bounding_box() for target in targets.all()]
+    for name, box in zip(names, boxes):
+        assert box["height"] >= MIN_TAP_TARGET_PX, (name, box)
+    for (name_above, above), (name_below, below) in zip(zip(names, boxes), zip(names[1:], boxes[1:])):
+        assert below["y"] >= above["y"] + above["height"], f"{name_above} overlaps {name_below}"
+    shot(page, "phone-menu-open")
+    page.get_by_role("link", name="Invitations").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Invitations")
+    console.assert_none()
