@@ -121,6 +121,10 @@ class Question(models.Model):
         return self.kind == QuestionKind.MULTIPLE
 
 
+class ChoiceQuerySet(OrganizationScopedQuerySet):
+    organization_path = "question__course__organization"
+
+
 class Choice(models.Model):
     """An answer option. `credit_percent` is the share of the question's point it earns (-100..100).
 
@@ -135,6 +139,8 @@ class Choice(models.Model):
         default=0, validators=[MinValueValidator(-100), MaxValueValidator(100)]
     )
     feedback = models.TextField(blank=True, help_text="Why this response does or does not meet the standard.")
+
+    objects = ChoiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "id"]
@@ -165,10 +171,16 @@ class Program(models.Model):
         return self.title
 
 
+class ProgramCourseQuerySet(OrganizationScopedQuerySet):
+    organization_path = "program__organization"
+
+
 class ProgramCourse(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="program_courses")
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
     order = models.PositiveIntegerField(default=0)
+
+    objects = ProgramCourseQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "id"]

@@ -41,12 +41,18 @@ class CourseProgress(models.Model):
         return self.completed_at is not None
 
 
+class LessonCompletionQuerySet(OrganizationScopedQuerySet):
+    organization_path = "progress__membership__organization"
+
+
 class LessonCompletion(models.Model):
     """A lesson marked done. One row per lesson, so two tabs marking it cannot double count."""
 
     progress = models.ForeignKey(CourseProgress, on_delete=models.CASCADE, related_name="completions")
     lesson = models.ForeignKey("courses.Lesson", on_delete=models.CASCADE, related_name="+")
     completed_at = models.DateTimeField(default=timezone.now)
+
+    objects = LessonCompletionQuerySet.as_manager()
 
     class Meta:
         ordering = ["completed_at", "id"]
@@ -97,6 +103,10 @@ class Attempt(models.Model):
         ]
 
 
+class CertificateQuerySet(OrganizationScopedQuerySet):
+    organization_path = "progress__membership__organization"
+
+
 def new_certificate_code() -> str:
     return secrets.token_urlsafe(12)
 
@@ -115,6 +125,8 @@ class Certificate(models.Model):
     issued_at = models.DateTimeField(default=timezone.now)
     valid_until = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CertificateQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issued_at", "id"]

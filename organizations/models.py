@@ -197,6 +197,10 @@ class ServiceStandard(models.Model):
         return f"{self.code} {self.title}"
 
 
+class ServiceStandardRevisionQuerySet(OrganizationScopedQuerySet):
+    organization_path = "standard__organization"
+
+
 class ServiceStandardRevision(models.Model):
     """Who changed a standard, when, and what: field → [before, after]."""
 
@@ -205,6 +209,8 @@ class ServiceStandardRevision(models.Model):
     edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     edited_at = models.DateTimeField(default=timezone.now)
     changes = models.JSONField(default=dict)
+
+    objects = ServiceStandardRevisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-version"]

@@ -1,25 +1,26 @@
-"""The cross-organization sweep: every URL pattern of our apps that takes an id, slug, token or code is
-requested, GET and POST, by every role of Acme with Globex's objects, and must answer 404.
+"""Tenancy fails closed: the cross-organization sweep and the scoped-model rule.
 
-The patterns come from the URL resolver, so a new view is swept without editing this test. A new kind
-of URL argument makes `test_every_url_argument_has_a_foreign_object` fail until the world below gains
-an object for it. A positive control proves the sweep is not vacuous: with Acme's own objects, some
-Acme role gets something other than 404 from every pattern.
+The sweep requests every URL pattern of every project app (found from the app registry and the URL
+resolver, see tests/tenancy_world.py) as every persona of Acme (admin, manager, employee, a manager
+who authors), GET and POST, with Globex's ids:
+
+in the path: the answer is a 404, and nothing of Globex's shows or changes.
+
+Globex's text fields carry canary markers (tests/test_canary.py), so any page that shows a Globex row
+is caught whatever its status. A view that cannot be swept (an unnamed pattern, a URL argument with no
+Globex object) fails the sweep instead of being skipped. Positive controls prove each part can fail:
+the same requests with Acme's own ids get through for some persona.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
-from organizations.models import Role
-from tests import factories
-from tests.conftest import client_for
-
-OUR_APPS = ("organizations.", "courses.", "enrollments.", "followups.")
+from organizations.models import OrganizationScopedQuerySet
+from tests import tenancy_world
+from tests.test_canary import mark_text_fields
 
 # Public by design: the secret in the URL is the permission, and these pages show nothing beyond what
 # the holder of the secret is meant to see.
@@ -28,138 +29,136 @@ PUBLIC_PATTERNS = {
     "enrollments:certificate": "certificates are publicly verifiable by their code",
 }
 
-
-@dataclass(frozen=True)
-class SweptPattern:
-    name: str
-    kwargs: frozenset[str]
-
-
-def _walk(patterns, namespace: str | None, inherited: frozenset[str]) -> Iterator[SweptPattern]:
-    for entry in patterns:
-        own = frozenset(_pattern_kwargs(entry.pattern))
-        if isinstance(entry, URLResolver):
-            ns = entry.namespace or namespace
-            if entry.namespace and namespace:
-                ns = f"{namespace}:{entry.namespace}"
-            yield from _walk(entry.url_patterns, ns, inherited | own)
-        elif isinstance(entry, URLPattern):
-            module = getattr(entry.callback, "__module__", "")
-            if not module.startswith(OUR_APPS) or not entry.name:
-                continue
-            name = f"{namespace}:{entry.name}" if namespace else entry.name
-            yield SweptPattern(name=name, kwargs=inherited | own)
-
-
-def _pattern_kwargs(pattern) -> set[str]:
-    converters = getattr(pattern, "converters", None)
-    if converters:
-        return set(converters)
-    return set(pattern.regex.groupindex)
-
-
-def swept_patterns() -> list[SweptPattern]:
-    return [
-        pattern
-        for pattern in _walk(get_resolver().url_patterns, None, frozenset())
-        if pattern.kwargs and pattern.name not in PUBLIC_PATTERNS
-    ]
-
-
-def build_world(organization, *, employee, manager) -> dict[str, object]:
-    """One object of every kind a URL can name, owned by `organization`; URL kwarg → value."""
-    from enrollments.services import attempt_start, attempt_submit
-
-    standard = factories.ServiceStandardFactory(organization=organization)
-    team = factories.TeamFactory(organization=organization)
-    team.managers.add(manager)
-    invitation = factories.InvitationFactory(organization=organization, team=team)
-    course = factories.CourseFactory(organization=organization, status="published")
-    lesson = factories.LessonFactory(course=course)
-    lesson.standards.add(standard)
-    question = factories.QuestionFactory(course=course)
-    question.standards.add(standard)
-    right = factories.ChoiceFactory(question=question, credit_percent=100)
-    factories.ChoiceFactory(question=question, credit_percent=0)
-    program = factories.ProgramFactory(organization=organization)
-    factories.ProgramCourseFactory(program=program, course=course)
-    attempt = attempt_start(membership=employee, course=course)
-    attempt_submit(attempt_id=attempt.pk, membership=employee, responses={str(question.pk): [str(right.pk)]})
-    return {
-        "standard_id": standard.pk,
-        "team_id": team.pk,
-        "membership_id": employee.pk,
-        "invitation_id": invitation.pk,
-        "course_id": course.pk,
-        "lesson_id": lesson.pk,
-        "question_id": question.pk,
-        "program_id": program.pk,
-        "attempt_id": attempt.pk,
-    }
+PERSONAS = tuple(tenancy_world.PERSONAS)
 
 
 @pytest.fixture
-def acme_people(acme):
-    return {
-        Role.ADMIN: factories.member(acme, Role.ADMIN),
-        Role.MANAGER: factories.member(acme, Role.MANAGER, can_author=True),
-        Role.EMPLOYEE: factories.member(acme, Role.EMPLOYEE),
-    }
+def worlds(db):
+    acme, globex = tenancy_world.build_worlds()
+    markers = mark_text_fields(globex)
+    return acme, globex, markers
 
 
-@pytest.fixture
-def globex_world(globex):
-    employee = factories.member(globex, Role.EMPLOYEE)
-    manager = factories.member(globex, Role.MANAGER, can_author=True)
-    return build_world(globex, employee=employee, manager=manager)
+def _url(pattern: tenancy_world.AppPattern, world: tenancy_world.World) -> str:
+    return reverse(pattern.name, kwargs={key: world.url_kwargs[key] for key in pattern.kwargs})
 
 
-@pytest.fixture
-def acme_world(acme, acme_people):
-    return build_world(acme, employee=acme_people[Role.EMPLOYEE], manager=acme_people[Role.MANAGER])
+def _leaked_markers(response, markers: set[str]) -> list[str]:
+    body = response.content.decode(errors="replace")
+    return sorted(marker for marker in markers if marker in body)
 
 
-def test_the_sweep_finds_the_object_urls_of_every_app(db):
-    names = {pattern.name for pattern in swept_patterns()}
-
-    assert any(name.startswith("organizations:") for name in names)
-    assert any(name.startswith("courses:") for name in names)
-    assert any(name.startswith("enrollments:") for name in names)
+# --- What is swept ----------------------------------------------------------------------------------
 
 
-def test_every_url_argument_has_a_foreign_object(globex_world):
-    unknown = {
-        pattern.name: sorted(pattern.kwargs - globex_world.keys())
-        for pattern in swept_patterns()
-        if pattern.kwargs - globex_world.keys()
-    }
+def test_the_project_apps_come_from_the_app_registry():
+    labels = {config.label for config in tenancy_world.project_app_configs()}
 
-    assert unknown == {}, "Add an object for these URL arguments to build_world() in tests/test_tenancy.py"
+    assert {"organizations", "courses", "enrollments"} <= labels
+    assert not labels & {"auth", "admin", "sessions", "account", "contenttypes"}
 
 
-@pytest.mark.parametrize("role", [Role.ADMIN, Role.MANAGER, Role.EMPLOYEE])
-def test_another_organizations_objects_are_404_for_every_role(role, acme_people, globex_world):
-    client = client_for(acme_people[role])
+def test_every_pattern_of_the_project_apps_can_be_swept(worlds):
+    acme, _, _ = worlds
+    problems = []
+    for pattern in tenancy_world.app_patterns():
+        if pattern.name is None:
+            problems.append(f"{pattern.route} ({pattern.module}) has no name: the sweep cannot reverse it")
+            continue
+        missing = sorted(pattern.kwargs - acme.url_kwargs.keys())
+        if missing:
+            problems.append(f"{pattern.name}: no object for {missing}; add one to build_world()")
+
+    assert problems == []
+
+
+def test_public_patterns_still_exist():
+    names = {pattern.name for pattern in tenancy_world.app_patterns()}
+
+    assert set(PUBLIC_PATTERNS) <= names
+
+
+def test_the_sweep_covers_every_app_with_views():
+    apps_with_patterns = {pattern.module.split(".")[0] for pattern in tenancy_world.app_patterns()}
+
+    assert {"organizations", "courses", "enrollments"} <= apps_with_patterns
+
+
+# --- 1. Ids in the path -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_another_organizations_ids_in_the_path_are_404(persona, worlds):
+    acme, globex, markers = worlds
+    client = acme.client(persona)
+    fingerprint = tenancy_world.organization_fingerprint(globex.organization)
     leaks = []
 
-    for pattern in swept_patterns():
-        url = reverse(pattern.name, kwargs={key: globex_world[key] for key in pattern.kwargs})
-        for method in (client.get, client.post):
-            status = method(url).status_code
-            if status != 404:
-                leaks.append(f"{method.__name__.upper()} {url} ({pattern.name}) → {status}")
+    for pattern in tenancy_world.app_patterns():
+        if not pattern.kwargs or pattern.name in PUBLIC_PATTERNS:
+            continue
+        url = _url(pattern, globex)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            if response.status_code != 404:
+                leaks.append(f"{method.upper()} {url} ({pattern.name}) → {response.status_code}")
+            if seen := _leaked_markers(response, markers):
+                leaks.append(f"{method.upper()} {url} ({pattern.name}) shows {seen}")
 
     assert leaks == []
+    assert tenancy_world.organization_fingerprint(globex.organization) == fingerprint
+    assert tenancy_world.cross_organization_references() == []
 
 
-def test_positive_control_own_objects_are_reachable_by_some_role(acme_people, acme_world):
-    clients = {role: client_for(membership) for role, membership in acme_people.items()}
+def test_positive_control_own_ids_in_the_path_reach_some_persona(worlds):
+    acme, _, _ = worlds
+    clients = {persona: acme.client(persona) for persona in PERSONAS}
     unreachable = []
 
-    for pattern in swept_patterns():
-        url = reverse(pattern.name, kwargs={key: acme_world[key] for key in pattern.kwargs})
-        statuses = {role: client.get(url).status_code for role, client in clients.items()}
+    for pattern in tenancy_world.app_patterns():
+        if not pattern.kwargs or pattern.name in PUBLIC_PATTERNS:
+            continue
+        url = _url(pattern, acme)
+        statuses = {persona: client.get(url).status_code for persona, client in clients.items()}
         if all(status == 404 for status in statuses.values()):
             unreachable.append(f"GET {url} ({pattern.name})")
 
     assert unreachable == []
+
+
+# --- The scoped-model rule --------------------------------------------------------------------------
+
+
+def test_every_organization_owned_model_uses_the_organization_scoped_queryset():
+    owned = tenancy_world.organization_owned_models()
+    problems = []
+
+    for model, path in owned.items():
+        queryset_class = getattr(model._default_manager, "_queryset_class", None)
+        if not (isinstance(queryset_class, type) and issubclass(queryset_class, OrganizationScopedQuerySet)):
+            problems.append(f"{model._meta.label}: default manager's queryset is {queryset_class}")
+            continue
+        if queryset_class.organization_path != path:
+            problems.append(
+                f"{model._meta.label}: organization_path is {queryset_class.organization_path!r}, "
+                f"the model's path to its organization is {path!r}"
+            )
+
+    assert problems == []
+
+
+def test_the_scoped_model_rule_knows_the_owned_models():
+    labels = {model._meta.label for model in tenancy_world.organization_owned_models()}
+
+    # A few known owners, direct and through parents, so a broken discovery cannot pass vacuously.
+    assert {
+        "organizations.Membership",
+        "organizations.ServiceStandardRevision",
+        "courses.Choice",
+        "enrollments.Attempt",
+        "enrollments.Certificate",
+    } <= labels
+    assert "organizations.Organization" not in labels
+    assert "organizations.User" not in labels
+
+

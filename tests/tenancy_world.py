@@ -1,0 +1,343 @@
+"""Shared ground of the tenancy tests (tests/test_tenancy.py, tests/test_canary.py).
+
+Everything here is discovered rather than listed, so that a new app, model, view or URL argument is
+covered the day it is added, or makes a test fail until it is:
+
+- the project's apps are the installed apps whose code lives in this repository;
+- the organization-owned models are those with a foreign-key path to `Organization`;
+- the URL patterns are walked from the resolver and kept when their view belongs to a project app.
+
+Two organizations get the same world of objects (every kind a URL can name), each with its own
+persona per role. Their primary keys live in disjoint ranges, one per model and organization, so an
+integer seen in a page or a form says which model and which organization it belongs to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.db import connection, models
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from organizations.models import Organization, Role, ServiceStandardRevision
+from tests import factories
+
+# --- Discovery ------------------------------------------------------------------------------------
+
+
+def project_app_configs() -> list[AppConfig]:
+    """The installed apps whose code lives in this repository (not Django's, not allauth's)."""
+    root = Path(settings.BASE_DIR).resolve()
+    found = []
+    for config in apps.get_app_configs():
+        path = Path(config.path).resolve()
+        if path.is_relative_to(root) and ".venv" not in path.parts and "site-packages" not in path.parts:
+            found.append(config)
+    return found
+
+
+def project_models() -> list[type[models.Model]]:
+    """Concrete models of the project's apps, without the automatic many-to-many tables."""
+    return [
+        model
+        for config in project_app_configs()
+        for model in config.get_models()
+        if not model._meta.auto_created and not model._meta.abstract and not model._meta.proxy
+    ]
+
+
+def organization_path(model: type[models.Model], _seen: frozenset = frozenset()) -> str | None:
+    """The lookup from a row of `model` to its organization ("course__organization"), or None.
+
+    Direct foreign keys to Organization win; otherwise the first required (non-null) foreign key to a
+    model that is itself owned. Nullable links (an invitation's team) do not make a row owned.
+    """
+    if model is Organization or model in _seen:
+        return None
+    forward = [f for f in model._meta.get_fields() if f.many_to_one or f.one_to_one]
+    forward = [f for f in forward if f.concrete and not f.auto_created]
+    for fk in forward:
+        if fk.related_model is Organization:
+            return fk.name
+    for fk in forward:
+        if fk.null or fk.related_model is None:
+            continue
+        parent = organization_path(fk.related_model, _seen | {model})
+        if parent:
+            return f"{fk.name}__{parent}"
+    return None
+
+
+def organization_owned_models() -> dict[type[models.Model], str]:
+    """Every project model owned by an organization → its path to the organization."""
+    owned = {}
+    for model in project_models():
+        path = organization_path(model)
+        if path:
+            owned[model] = path
+    return owned
+
+
+@dataclass(frozen=True)
+class AppPattern:
+    """A URL pattern whose view belongs to a project app, with every keyword argument of its route."""
+
+    name: str | None
+    route: str
+    kwargs: frozenset[str]
+    module: str
+
+
+def _pattern_kwargs(pattern) -> set[str]:
+    converters = getattr(pattern, "converters", None)
+    if converters:
+        return set(converters)
+    return set(pattern.regex.groupindex)
+
+
+def _walk(patterns, namespace: str | None, prefix: str, inherited: frozenset[str]) -> Iterator[AppPattern]:
+    app_modules = tuple(f"{config.name}." for config in project_app_configs())
+    for entry in patterns:
+        own = frozenset(_pattern_kwargs(entry.pattern))
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            ns = namespace
+            if entry.namespace:
+                ns = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from _walk(entry.url_patterns, ns, route, inherited | own)
+        elif isinstance(entry, URLPattern):
+            callback = entry.callback
+            module = getattr(callback, "__module__", "") or ""
+            if not module.startswith(app_modules):
+                continue
+            name = (f"{namespace}:{entry.name}" if namespace else entry.name) if entry.name else None
+            yield AppPattern(name=name, route=route, kwargs=inherited | own, module=module)
+
+
+def app_patterns() -> list[AppPattern]:
+    """Every URL pattern served by a view of a project app, found from the URL resolver."""
+    return list(_walk(get_resolver().url_patterns, None, "", frozenset()))
+
+
+# --- Two organizations with disjoint primary keys -------------------------------------------------
+
+ORGANIZATION_OFFSETS = {"acme": 1_000_000, "globex": 5_000_000}
+MODEL_STRIDE = 10_000
+
+
+def _sequenced_models() -> list[type[models.Model]]:
+    return sorted(project_models(), key=lambda m: m._meta.label)
+
+
+def _start_id_ranges(org_key: str) -> None:
+    """Point every project table's id sequence at this organization's range for that model."""
+    with connection.cursor() as cursor:
+        for index, model in enumerate(_sequenced_models()):
+            start = ORGANIZATION_OFFSETS[org_key] + index * MODEL_STRIDE
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, %s), %s, false)",
+                [model._meta.db_table, model._meta.pk.column, start],
+            )
+
+
+def model_of_id(value: int) -> tuple[str, type[models.Model]] | None:
+    """Which organization's range and which model an integer falls in, if any."""
+    for org_key, offset in ORGANIZATION_OFFSETS.items():
+        index, rest = divmod(value - offset, MODEL_STRIDE)
+        models_ = _sequenced_models()
+        if 0 <= index < len(models_) and 0 <= rest < MODEL_STRIDE and value >= offset:
+            return org_key, models_[index]
+    return None
+
+
+# The personas of each organization. "author" is a manager an admin allowed to author courses.
+PERSONAS = {
+    "admin": {"role": Role.ADMIN},
+    "manager": {"role": Role.MANAGER},
+    "employee": {"role": Role.EMPLOYEE},
+    "author": {"role": Role.MANAGER, "can_author": True},
+}
+
+
+@dataclass
+class World:
+    """One organization with a persona per role and an object of every kind a URL or a form can name."""
+
+    key: str
+    organization: Organization
+    people: dict[str, object]
+    url_kwargs: dict[str, object]
+    objects: dict[type[models.Model], list[models.Model]] = field(default_factory=dict)
+
+    def first(self, model: type[models.Model]) -> models.Model | None:
+        rows = self.objects.get(model) or []
+        return rows[0] if rows else None
+
+    def client(self, persona: str):
+        from tests.conftest import client_for
+
+        return client_for(self.people[persona])
+
+
+def build_world(key: str) -> World:
+    """An organization with people, standards, a team, an invitation, courses, a program and a learner's
+    progress, attempt and certificate. Ids come from the organization's own ranges."""
+    from enrollments.services import attempt_start, attempt_submit, lesson_complete
+
+    _start_id_ranges(key)
+    organization = factories.OrganizationFactory(name=f"{key.title()} Inc", slug=key)
+    people = {
+        persona: factories.member(organization, user__email=f"{persona}@{key}.test", **fields)
+        for persona, fields in PERSONAS.items()
+    }
+    employee, manager = people["employee"], people["manager"]
+    standard = factories.ServiceStandardFactory(organization=organization)
+    retired = factories.ServiceStandardFactory(organization=organization, is_active=False)
+    # A standard edited once: version 2, with the revision that records the edit.
+    ServiceStandardRevision.objects.create(
+        standard=standard, version=2, edited_by=people["admin"].user, changes={"title": ["Before", standard.title]}
+    )
+    type(standard).objects.filter(pk=standard.pk).update(version=2)
+    team = factories.TeamFactory(organization=organization)
+    team.managers.add(manager, people["author"])
+    employee.team = team
+    employee.save(update_fields=["team"])
+    invitation = factories.InvitationFactory(organization=organization, team=team, invited_by=people["admin"].user)
+    course = factories.published_course(organization, lessons=2, questions=1, standards=[standard])
+    draft = factories.CourseFactory(organization=organization, created_by=people["author"].user)
+    draft_lesson = factories.LessonFactory(course=draft)
+    draft_lesson.standards.add(retired)
+    draft_question = factories.QuestionFactory(course=draft)
+    factories.ChoiceFactory(question=draft_question, credit_percent=100)
+    program = factories.ProgramFactory(organization=organization, description="Where every newcomer starts.")
+    factories.ProgramCourseFactory(program=program, course=course)
+    lessons = list(course.lessons.order_by("order", "pk"))
+    question = course.questions.get()
+    right = question.choices.get(credit_percent=100)
+    attempt = attempt_start(membership=employee, course=course)
+    attempt_submit(attempt_id=attempt.pk, membership=employee, responses={str(question.pk): [str(right.pk)]})
+    for lesson in lessons:
+        lesson_complete(membership=employee, lesson=lesson)
+    certificate = employee.course_progress.get(course=course).certificate
+
+    world = World(
+        key=key,
+        organization=organization,
+        people=people,
+        url_kwargs={
+            "standard_id": standard.pk,
+            "team_id": team.pk,
+            "membership_id": employee.pk,
+            "invitation_id": invitation.pk,
+            "course_id": course.pk,
+            "lesson_id": lessons[0].pk,
+            "question_id": question.pk,
+            "program_id": program.pk,
+            "attempt_id": attempt.pk,
+            "token": invitation.token,
+            "code": certificate.code,
+        },
+    )
+    for model, path in organization_owned_models().items():
+        world.objects[model] = list(model._default_manager.filter(**{f"{path}_id": organization.pk}).order_by("pk"))
+    world.objects[Organization] = [organization]
+    return world
+
+
+def build_worlds() -> tuple[World, World]:
+    """Acme (whose people act) and Globex (whose objects they must never reach)."""
+    return build_world("acme"), build_world("globex")
+
+
+# --- What the database holds ------------------------------------------------------------------------
+
+
+def _all_tables() -> list[str]:
+    tables = set()
+    for model in project_models():
+        tables.add(model._meta.db_table)
+        for m2m in model._meta.local_many_to_many:
+            tables.add(m2m.remote_field.through._meta.db_table)
+    return sorted(tables)
+
+
+def row_counts() -> dict[str, int]:
+    """Rows per project table (and many-to-many table)."""
+    counts = {}
+    with connection.cursor() as cursor:
+        for table in _all_tables():
+            cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608 (table names from the app registry)
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def organization_fingerprint(organization: Organization) -> dict[str, str]:
+    """A digest of every row the organization owns (and of its members' users), table by table.
+
+    Nothing another organization's people do may change it.
+    """
+    digests = {}
+    owned = dict(organization_owned_models())
+    owned[Organization] = "pk"
+    for model, path in owned.items():
+        lookup = "pk" if path == "pk" else f"{path}_id"
+        rows = model._default_manager.filter(**{lookup: organization.pk}).order_by("pk").values_list()
+        digests[model._meta.label] = hashlib.md5(repr(list(rows)).encode(), usedforsecurity=False).hexdigest()
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    users = user_model.objects.filter(memberships__organization=organization).order_by("pk").values_list()
+    digests[user_model._meta.label] = hashlib.md5(repr(list(users)).encode(), usedforsecurity=False).hexdigest()
+    for model in project_models():
+        for m2m in model._meta.local_many_to_many:
+            through = m2m.remote_field.through
+            source = m2m.m2m_field_name()
+            path = organization_owned_models().get(model)
+            if path is None:
+                continue
+            rows = (
+                through.objects.filter(**{f"{source}__{path}_id": organization.pk})
+                .order_by("pk")
+                .values_list()
+            )
+            digests[through._meta.db_table] = hashlib.md5(
+                repr(list(rows)).encode(), usedforsecurity=False
+            ).hexdigest()
+    return digests
+
+
+def cross_organization_references() -> list[str]:
+    """Rows that point at a row of another organization: a foreign id written where it must not be.
+
+    Checks every foreign key and many-to-many link between two organization-owned models.
+    """
+    owned = organization_owned_models()
+    found = []
+    for model, path in owned.items():
+        for fk in model._meta.get_fields():
+            if not (fk.many_to_one or fk.one_to_one) or not fk.concrete or fk.auto_created:
+                continue
+            target_path = owned.get(fk.related_model)
+            if fk.related_model is Organization or target_path is None:
+                continue
+            bad = (
+                model._default_manager.filter(**{f"{fk.name}__isnull": False})
+                .exclude(**{f"{fk.name}__{target_path}_id": models.F(f"{path}_id")})
+                .values_list("pk", flat=True)
+            )
+            found += [f"{model._meta.label}#{pk}.{fk.name}" for pk in bad]
+        for m2m in model._meta.local_many_to_many:
+            target_path = owned.get(m2m.related_model)
+            if target_path is None:
+                continue
+            through = m2m.remote_field.through
+            source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+            bad = through.objects.exclude(
+                **{f"{target}__{target_path}_id": models.F(f"{source}__{path}_id")}
+            ).values_list("pk", flat=True)
+            found += [f"{through._meta.db_table}#{pk}" for pk in bad]
+    return found
+
