@@ -132,6 +132,10 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "ht
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 
+# `manage.py seed_demo` creates people whose password is published in the README; production refuses
+# it unless the operator passes --i-know-this-is-production.
+SEED_DEMO_ALLOWED = True
+
 # --- Internationalization and time --------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]

@@ -19,3 +19,5 @@ CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 # /healthz is probed by load balancers over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The demo people share a published password: no demo data without an explicit flag.
+SEED_DEMO_ALLOWED = False

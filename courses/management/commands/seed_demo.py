@@ -7,7 +7,7 @@ left (organizations must not import courses).
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
 from courses.demo import demo_courses_summary, seed_demo_courses
@@ -24,7 +24,22 @@ def _role_label(membership: Membership) -> str:
 class Command(BaseCommand):
     help = "Create the demo organization (Switchback Cycles) and its people; running it again changes nothing."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--i-know-this-is-production",
+            action="store_true",
+            dest="production_confirmed",
+            help="Seed even under production settings (the demo people's password is published).",
+        )
+
     def handle(self, *args, **options) -> None:
+        if not settings.SEED_DEMO_ALLOWED and not options["production_confirmed"]:
+            # Every demo person's password is printed here and in the README: on a real installation
+            # these would be accounts anyone can sign in to.
+            raise CommandError(
+                "seed_demo refuses to run under production settings: it creates accounts whose password "
+                "is published. If you really want them here, run it again with --i-know-this-is-production."
+            )
         demo = seed_demo_organization()
         seed_demo_courses(organization=demo.organization, author=demo.author.user)
 
