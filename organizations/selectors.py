@@ -320,3 +320,23 @@ def invitation_by_token(*, token: str) -> Invitation | None:
 def account_exists_for_email(*, email: str) -> bool:
     """Whether someone already signs in with this email (the invitee then signs in instead of signing up)."""
     return User.objects.filter(email__iexact=email.strip()).exists()
+
+
+
+def account_for_email(*, email: str) -> User | None:
+    """The person who signs in with this address, if any (the recipient of an account email)."""
+    return User.objects.filter(email__iexact=email.strip()).first()
+
+
+def organization_to_name(*, user: User, acting: Membership | None = None) -> Organization | None:
+    """The organization an email to this person names: the one they act in, else their oldest.
+
+    `acting` is the membership of the request that triggered the email; it wins when it is the
+    person's own. None for a person without an active membership.
+    """
+    if acting is not None and acting.user_id == user.pk:
+        return acting.organization
+    membership = (
+        Membership.objects.active().filter(user=user).select_related("organization").order_by("joined_at", "id").first()
+    )
+    return membership.organization if membership is not None else None

@@ -436,6 +436,12 @@ def invitation_accept_url(invitation: Invitation) -> str:
 
 
 def _invitation_message(invitation: Invitation, *, connection=None) -> EmailMultiAlternatives:
+    """The invitation email, with its expiry in the invitee's time zone (the one the invitation names).
+
+    Templates convert every aware datetime to the *active* time zone before formatting it (in a
+    worker that is UTC, in a request the inviter's), so the rendering runs with the invitee's zone
+    active: the time printed and the zone named beside it always agree.
+    """
     zone = zoneinfo.ZoneInfo(invitation.time_zone or invitation.organization.time_zone or "UTC")
     context = {
         "invitation": invitation,
@@ -447,15 +453,18 @@ def _invitation_message(invitation: Invitation, *, connection=None) -> EmailMult
         "expires_at": timezone.localtime(invitation.expires_at, zone),
         "site_url": settings.SITE_URL,
     }
-    subject = " ".join(render_to_string("emails/invitation-subject.txt", context).split())
+    with timezone.override(zone):
+        subject = " ".join(render_to_string("emails/invitation-subject.txt", context).split())
+        body_text = render_to_string("emails/invitation-body.txt", context)
+        body_html = render_to_string("emails/invitation-body.html", context)
     message = EmailMultiAlternatives(
         subject=subject,
-        body=render_to_string("emails/invitation-body.txt", context),
+        body=body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[invitation.email],
         connection=connection,
     )
-    message.attach_alternative(render_to_string("emails/invitation-body.html", context), "text/html")
+    message.attach_alternative(body_html, "text/html")
     return message
 
 

@@ -127,7 +127,9 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "organizations.adapters.InvitationOnlyAccountAdapter"
 ACCOUNT_FORMS = {"signup": "organizations.forms.InvitationSignupForm"}
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[ServiceCraft] "
+# No prefix: the product's own subjects (templates/account/email/*_subject.txt) name the product and
+# the organization in words, as the invitation's does; a "[ServiceCraft]" tag would say it twice.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
