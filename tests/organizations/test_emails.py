@@ -17,6 +17,7 @@ from allauth.account import app_settings as allauth_settings
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import mail
+from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +35,16 @@ from tests.organizations.invitation_fixtures import (  # noqa: F401  (fixtures)
 SITE_URL = "https://servicecraft.example"
 PASSWORD = "a long and unusual passphrase 42"
 
-pytestmark = pytest.mark.usefixtures("site_url")
+pytestmark = pytest.mark.usefixtures("site_url", "fresh_rate_limits")
+
+
+@pytest.fixture
+def fresh_rate_limits():
+    """allauth's rate limits live in the cache, which outlives a test: an earlier test that emailed the
+    same address (dave@example.com) within minutes would make allauth skip the email here."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
