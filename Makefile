@@ -19,13 +19,15 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Emailed links and the printed sign-in point at the port actually served unless SITE_URL says otherwise.
+# The address and the demo sign-ins are printed last, by `announce` in Procfile.dev, once web, worker
+# and beat answer.
 run: export SITE_URL := $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 run: install
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --no-sign-ins
 	@echo ""
-	@echo "  ServiceCraft is starting at http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	@echo "  Starting web, worker and beat; the address and the demo sign-ins follow once all three answer."
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_PORT=$(PORT) $(BIN)/honcho --no-colour -f Procfile.dev start
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
 
 from organizations import services
 from organizations.models import Membership, Organization, Role, ServiceStandard, Team, User
@@ -251,3 +252,37 @@ def seed_demo_organization() -> DemoOrganization:
         standards=standards,
         created=created,
     )
+
+
+def _role_label(membership: Membership) -> str:
+    if membership.role == Role.MANAGER and membership.can_author:
+        return "manager, may author courses"
+    return membership.get_role_display().lower()
+
+
+def demo_sign_in_lines(*, sign_in_url: str) -> list[str]:
+    """How to sign in as the demo people: the page, the shared password, one line per person.
+
+    Read from the database (admin, then managers, then employees, as seeded), so `make run` can print
+    them once everything is up without seeding again. Empty when there is no demo organization.
+    """
+    role_order = Case(
+        *(When(role=role, then=Value(position)) for position, role in enumerate(Role.values)),
+        output_field=IntegerField(),
+    )
+    people = list(
+        Membership.objects.filter(organization__slug=DEMO_ORGANIZATION_SLUG, is_active=True)
+        .select_related("user", "team")
+        .order_by(role_order, "id")
+    )
+    if not people:
+        return []
+    width = max(len(membership.user.email) for membership in people)
+    lines = [f"  Sign in at: {sign_in_url}", f"  Password for every demo person: {DEMO_PASSWORD}", ""]
+    for membership in people:
+        team = f", {membership.team.name}" if membership.team_id else ""
+        lines.append(
+            f"  {membership.user.email:<{width}}  {membership.user.name} — {membership.job_title}"
+            f" ({_role_label(membership)}{team})"
+        )
+    return lines

@@ -180,15 +180,19 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost/
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery-queue"
     _processed_dir = VAR_DIR / "celery-processed"
+    _control_dir = VAR_DIR / "celery-control"
     # kombu's filesystem transport does not create its folders; every process (web, worker, beat,
     # a shell) may be the first to start, so each makes sure they exist.
-    for _folder in (_queue_dir, _processed_dir):
+    for _folder in (_queue_dir, _processed_dir, _control_dir):
         _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT = "config.embedded_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        # Exchange bindings (remote control: pings, `celery inspect`) live here too, not in a
+        # `control/` folder of whatever directory a process was started from.
+        "control_folder": str(_control_dir),
         "store_processed": False,
         # How often the worker looks for new messages: tasks start promptly, and a stopping worker
         # leaves its polling loop quickly (see config/embedded_broker.py).

@@ -68,3 +68,13 @@ def test_production_settings_forbid_seeding_and_the_command_says_so():
 def test_development_and_test_settings_allow_seeding():
     # make run seeds the demo under config.settings.local; the suite runs under config.settings.test
     assert settings.SEED_DEMO_ALLOWED is True
+
+
+def test_make_run_seeds_without_listing_the_sign_ins_which_announce_prints_last(db):
+    out = io.StringIO()
+
+    call_command("seed_demo", "--no-sign-ins", stdout=out)
+
+    assert Organization.objects.count() == 1
+    assert "Switchback Cycles" in out.getvalue()
+    assert "demo-password-2026" not in out.getvalue()

@@ -11,14 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
 from courses.demo import demo_courses_summary, seed_demo_courses
-from organizations.demo import seed_demo_organization
-from organizations.models import Membership, Role
-
-
-def _role_label(membership: Membership) -> str:
-    if membership.role == Role.MANAGER and membership.can_author:
-        return "manager, may author courses"
-    return membership.get_role_display().lower()
+from organizations.demo import demo_sign_in_lines, seed_demo_organization
 
 
 class Command(BaseCommand):
@@ -30,6 +23,12 @@ class Command(BaseCommand):
             action="store_true",
             dest="production_confirmed",
             help="Seed even under production settings (the demo people's password is published).",
+        )
+        parser.add_argument(
+            "--no-sign-ins",
+            action="store_true",
+            dest="no_sign_ins",
+            help="Do not list how to sign in (`make run` prints it once web, worker and beat are up).",
         )
 
     def handle(self, *args, **options) -> None:
@@ -47,15 +46,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo organization “{demo.organization.name}”: {status}.")
         for line in demo_courses_summary():
             self.stdout.write(line)
+        if options["no_sign_ins"]:
+            return
         self.stdout.write("")
-        self.stdout.write(f"  Sign in at: {settings.SITE_URL}{reverse('account_login')}")
-        self.stdout.write(f"  Password for every demo person: {demo.password}")
-        self.stdout.write("")
-        width = max(len(m.user.email) for m in demo.people)
-        for membership in demo.people:
-            team = f", {membership.team.name}" if membership.team_id else ""
-            self.stdout.write(
-                f"  {membership.user.email:<{width}}  {membership.user.name} — {membership.job_title}"
-                f" ({_role_label(membership)}{team})"
-            )
+        for line in demo_sign_in_lines(sign_in_url=f"{settings.SITE_URL}{reverse('account_login')}"):
+            self.stdout.write(line)
         self.stdout.write("")
