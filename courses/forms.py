@@ -309,6 +309,8 @@ class QuestionImportForm(forms.Form):
         label="Or paste the questions", required=False, strip=False,
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
     )
+    # Set by the preview's "Import the rest" button: the author saw what is skipped or dropped.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean_file(self) -> str | None:
         """The uploaded file's text (cleaned_data["file"] holds the decoded text, not the upload)."""

@@ -88,6 +88,13 @@ class QuestionSource(models.TextChoices):
     AIKEN = "aiken", "Aiken import"
 
 
+class QuestionTextFormat(models.TextChoices):
+    PLAIN = "plain", "Plain text"
+    # Imported [html]/[markdown] GIFT: prompt, explanation, choices and feedback are HTML sanitized
+    # with nh3 when saved (courses.content), shown as stored.
+    HTML = "html", "HTML"
+
+
 class QuestionQuerySet(OrganizationScopedQuerySet):
     organization_path = "course__organization"
 
@@ -105,6 +112,7 @@ class Question(models.Model):
     source = models.CharField(max_length=16, choices=QuestionSource.choices, default=QuestionSource.AUTHORED)
     # The question-bank category a GIFT file put it in ($CATEGORY), kept so authors can sort imports.
     category = models.TextField(blank=True)
+    text_format = models.CharField(max_length=8, choices=QuestionTextFormat.choices, default=QuestionTextFormat.PLAIN)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = QuestionQuerySet.as_manager()

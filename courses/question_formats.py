@@ -9,8 +9,7 @@ means the same here, with these deliberate differences:
 
 - Only choice questions become questions: single choice `{=right ~wrong}`, multiple choice with
   weights `{~%50%a ~%50%b ~%-100%c}`, true/false `{T}` `{TRUE}` `{F}` `{FALSE}`, and the missing-word
-  form of a choice question (the blank becomes "_____" in the prompt). Short answer, numerical,
-  matching, essay, description and missing-word true/false questions are reported as unsupported.
+  form of a choice question (the blank becomes "_____" in the prompt).
 - What Moodle silently turns into something else is reported: text before the first `~`/`=`, an
   unclosed `::title`, a second answer block, a weight that is not one of Moodle's grade percentages
   (Moodle refuses those too, at save time), positive weights of a multiple-choice question that do
@@ -18,8 +17,13 @@ means the same here, with these deliberate differences:
 - As in Moodle, an unknown escape (`\\d`, `\\(`, a backslash before a space or at the end of a
   line) keeps its backslash as text, and a single-choice question may have several `=` answers,
   each fully right.
-- Text is plain: the `[html]`, `[moodle]`, `[markdown]` and `[plain]` markers are removed and the
-  text kept as written (it is escaped when shown, never rendered as HTML).
+- `[html]` and `[markdown]` text (what Moodle's export writes) becomes sanitized HTML, through the
+  same sanitizer as lesson bodies; the question is then `text_format` HTML and its plain texts are
+  escaped into HTML too. Otherwise text is plain (`[moodle]`, `[plain]` or no marker) and kept as
+  written, escaped when shown. Images are dropped (an image of Moodle's `@@PLUGINFILE@@` file area
+  has no file here), each with a warning naming its line.
+- Short answer, numerical, matching, essay, description and missing-word true/false questions are
+  `skipped` (with line and type), not errors: the author may import the rest.
 
 Credits: a choice carries `credit_percent` only when its question uses explicit weights (`%50%`)
 or several `=` answers; then every choice of that question has one (`=` is 100, `~` is 0, as in
@@ -29,13 +33,23 @@ None and the importer derives them from the `correct` flags with the shared auth
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from urllib.parse import unquote
+
+from django.core.exceptions import ValidationError
+
+from courses.content import render_markdown, sanitize_html
 
 SINGLE = "single"
 MULTIPLE = "multiple"
 TRUE_FALSE = "true_false"
+
+# How a question's texts are stored: plain text (escaped when shown) or HTML already sanitized.
+PLAIN_TEXT = "plain"
+HTML = "html"
 
 MAX_TITLE_LENGTH = 160
 # The question editor offers at most this many choices; an imported question may not have more.
@@ -70,6 +84,18 @@ class ParseError:
         return f"Line {self.line}: {self.message}"
 
 
+@dataclass(frozen=True, order=True)
+class SkippedQuestion:
+    """A question of a type we do not import (short answer, numerical, …): the rest can still be."""
+
+    line: int
+    kind: str  # "short answer", "numerical", "matching", "essay", "description", …
+    message: str
+
+    def __str__(self) -> str:
+        return f"Line {self.line}: {self.message}"
+
+
 @dataclass
 class ParsedChoice:
     text: str
@@ -87,6 +113,7 @@ class ParsedQuestion:
     choices: list[ParsedChoice]
     category: str = ""
     line: int = 0
+    text_format: str = PLAIN_TEXT  # HTML: prompt, explanation, choices and feedback are sanitized HTML
 
     @property
     def has_explicit_credits(self) -> bool:
@@ -95,8 +122,12 @@ class ParsedQuestion:
 
 @dataclass
 class ParseResult:
+    """`errors` refuse the whole file; `skipped` questions and `warnings` (an image dropped) do not."""
+
     questions: list[ParsedQuestion] = field(default_factory=list)
     errors: list[ParseError] = field(default_factory=list)
+    skipped: list[SkippedQuestion] = field(default_factory=list)
+    warnings: list[ParseError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -122,19 +153,20 @@ def _lines_of(text: str, errors: list[ParseError]) -> list[str]:
     return lines
 
 
-def _strip_format_marker(text: str) -> str:
-    """Drop a leading [html]/[moodle]/[markdown]/[plain]; other bracketed text is kept, as in Moodle."""
+def _split_format(text: str) -> tuple[str | None, str]:
+    """A leading [html]/[moodle]/[markdown]/[plain] and the text after it (None: no marker). Other
+    bracketed text is kept, as in Moodle."""
     stripped = text.lstrip()
     if stripped.startswith("["):
         end = stripped.find("]")
         if end > 0 and stripped[1:end] in _FORMAT_MARKERS:
-            return stripped[end + 1 :]
-    return text
+            return stripped[1:end], stripped[end + 1 :].strip()
+    return None, text
 
 
 def _finish(text: str, *, keep_line_breaks: bool) -> str:
-    """Assembled text → final text: file line breaks kept (prompts) or joined with spaces (answers)."""
-    text = _strip_format_marker(text)
+    """Assembled text → final text: file line breaks kept (prompts) or joined with spaces (answers).
+    A format marker stays at the start; `_apply_formats` reads it once the whole question is known."""
     if keep_line_breaks:
         text = re.sub(rf"[ \t]*{_RAW_NEWLINE}[ \t]*", "\n", text)
     else:
@@ -233,7 +265,7 @@ def parse_gift(text: str) -> ParseResult:
             lines = lines[1:]  # Moodle wants a blank line after it; a question right below is still read
             if not lines:
                 return
-        question = _gift_question(lines, category, result.errors)
+        question = _gift_question(lines, category, result)
         if question is not None:
             result.questions.append(question)
 
@@ -244,23 +276,25 @@ def parse_gift(text: str) -> ParseResult:
             flush()
     flush()
     result.errors.sort()
+    result.warnings.sort()
     return result
 
 
-def _gift_question(lines: list[tuple[int, str]], category: str, errors: list[ParseError]) -> ParsedQuestion | None:
+def _gift_question(lines: list[tuple[int, str]], category: str, result: ParseResult) -> ParsedQuestion | None:
     own_errors: list[ParseError] = []
     chars = _trim(_tokenize(lines))
     if not chars:
-        errors.extend(own_errors)
         return None
     start_line = chars[0].line
-    question = _gift_question_body(chars, start_line, category, own_errors)
-    errors.extend(own_errors)
+    question = _gift_question_body(chars, start_line, category, own_errors, result.skipped)
+    if question is not None and not own_errors:
+        _apply_formats(question, chars, own_errors, result.warnings)
+    result.errors.extend(own_errors)
     return question if not own_errors else None
 
 
 def _gift_question_body(
-    chars: list[_Ch], start_line: int, category: str, errors: list[ParseError]
+    chars: list[_Ch], start_line: int, category: str, errors: list[ParseError], skipped: list[SkippedQuestion]
 ) -> ParsedQuestion | None:
     # ::Title::
     title = ""
@@ -272,7 +306,7 @@ def _gift_question_body(
         if end < 0:
             errors.append(ParseError(start_line, "The title opened with :: is never closed with ::."))
             return None
-        title = _finish(_text(chars[2:end]), keep_line_breaks=False)
+        title = _split_format(_finish(_text(chars[2:end]), keep_line_breaks=False))[1]
         if len(title) > MAX_TITLE_LENGTH:
             errors.append(ParseError(start_line, f"The title is longer than {MAX_TITLE_LENGTH} characters."))
         chars = _trim(chars[end + 2 :])
@@ -285,9 +319,10 @@ def _gift_question_body(
         if stray_close >= 0:
             errors.append(ParseError(chars[stray_close].line, _STRAY_CLOSE))
         else:
-            errors.append(
-                ParseError(
+            skipped.append(
+                SkippedQuestion(
                     start_line,
+                    "description",
                     "Unsupported question type: description (text without an answer block in braces).",
                 )
             )
@@ -320,7 +355,8 @@ def _gift_question_body(
     missing_word = any(not c.is_space for c in after)
     prompt_chars = chars[:open_at] + ([_Ch(BLANK, brace_line, literal=True)] if missing_word else []) + after
     prompt = _finish(_text(prompt_chars), keep_line_breaks=True)
-    if not prompt or prompt == BLANK:
+    prompt_text = _split_format(prompt)[1]
+    if not prompt_text or prompt_text == BLANK:
         errors.append(ParseError(start_line, "The question has no text before its answers."))
 
     answer = _trim(chars[open_at + 1 : close_at])
@@ -333,21 +369,25 @@ def _gift_question_body(
         explanation = _finish(_text(answer[general_at + 4 :]), keep_line_breaks=True)
         answer = _trim(answer[:general_at])
 
-    kind_problem = _gift_unsupported_kind(answer)
-    if kind_problem:
-        errors.append(ParseError(start_line, f"Unsupported question type: {kind_problem}"))
+    unsupported = _gift_unsupported_kind(answer)
+    if unsupported:
+        if not errors:  # a question with real errors is reported by those, not skipped
+            kind_name, detail = unsupported
+            skipped.append(SkippedQuestion(start_line, kind_name, f"Unsupported question type: {kind_name}{detail}"))
         return None
 
     if any(c.is_("~") for c in answer):
         kind, choices = _gift_choices(answer, brace_line, errors)
     else:
         if missing_word:
-            errors.append(
-                ParseError(
-                    start_line,
-                    "Unsupported question type: missing-word true/false (text after the answer block).",
+            if not errors:
+                skipped.append(
+                    SkippedQuestion(
+                        start_line,
+                        "missing-word true/false",
+                        "Unsupported question type: missing-word true/false (text after the answer block).",
+                    )
                 )
-            )
             return None
         kind, choices = TRUE_FALSE, _gift_true_false(answer)
     if errors:
@@ -363,25 +403,27 @@ def _gift_question_body(
     )
 
 
-def _gift_unsupported_kind(answer: list[_Ch]) -> str:
-    """Moodle's type detection, in its order; an explanation when the type is not a choice question."""
+def _gift_unsupported_kind(answer: list[_Ch]) -> tuple[str, str] | None:
+    """Moodle's type detection, in its order: (type, explanation) when it is not a choice question."""
     if not answer:
-        return "essay (empty answer block {})."
+        return "essay", " (empty answer block {})."
     if answer[0].is_("#"):
-        return "numerical ({#...})."
+        return "numerical", " ({#...})."
     if any(c.is_("~") for c in answer):
-        return ""
+        return None
     has_equals = any(c.is_("=") for c in answer)
     has_arrow = any(a.is_("-") and b.is_(">") for a, b in zip(answer, answer[1:]))
     if has_equals and has_arrow:
-        return "matching ({=item -> match})."
+        return "matching", " ({=item -> match})."
     head, _ = _split_once(answer, "#")
     word = _text(_trim(head))
     if word in _TRUE_FALSE_WORDS:
-        return ""
+        return None
     if word.upper() in _TRUE_FALSE_WORDS:
-        return f"short answer. For true/false write {{{word.upper()}}} in capitals."
-    return "short answer (only = answers, no ~ wrong answers). Add ~wrong answers to make it a choice question."
+        return "short answer", f". For true/false write {{{word.upper()}}} in capitals."
+    return "short answer", (
+        " (only = answers, no ~ wrong answers). Add ~wrong answers to make it a choice question."
+    )
 
 
 _WEIGHT = re.compile(r"-?\d{1,3}(?:\.\d+)?")
@@ -472,7 +514,7 @@ def _gift_choices(answer: list[_Ch], brace_line: int, errors: list[ParseError]) 
         text_chars, feedback_chars = _split_once(body, "#")
         text = _finish(_text(text_chars), keep_line_breaks=False)
         feedback = _finish(_text(feedback_chars), keep_line_breaks=False) if feedback_chars is not None else ""
-        if not text:
+        if not _split_format(text)[1]:
             errors.append(ParseError(line, f"An empty answer after {marker.ch}."))
         parsed.append((ParsedChoice(text=text, feedback=feedback), weight, marker.ch == "="))
 
@@ -545,6 +587,101 @@ def _gift_true_false(answer: list[_Ch]) -> list[ParsedChoice]:
         ParsedChoice(text=TRUE_TEXT, correct=is_true, feedback=right_feedback if is_true else wrong_feedback),
         ParsedChoice(text=FALSE_TEXT, correct=not is_true, feedback=wrong_feedback if is_true else right_feedback),
     ]
+
+
+# --- [html] and [markdown] text ---------------------------------------------------------------------
+
+_RICH_FORMATS = {"html", "markdown"}
+_IMAGE = re.compile(r"<img\b[^>]*>|!\[[^\]]*\]\(\s*<?([^)\s>]*)", re.IGNORECASE)
+_IMAGE_SRC = re.compile(r"""\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+_PLUGINFILE = re.compile(r"@@PLUGINFILE@@/?([^\s\"'<>()]*)")
+# A link into Moodle's file area after sanitizing (nh3 writes every attribute in double quotes).
+_PLUGINFILE_HREF = re.compile(r'\shref="[^"]*(?:@@PLUGINFILE@@|%40%40PLUGINFILE%40%40)[^"]*"')
+_SINGLE_PARAGRAPH = re.compile(r"^<p>((?:(?!</?p>).)*)</p>$", re.DOTALL)
+
+
+def _line_at(chars: list[_Ch], offset: int) -> int:
+    """The file line of the character at `offset` in `_text(chars)`."""
+    position = 0
+    for c in chars:
+        position += len(c.ch)
+        if position > offset:
+            return c.line
+    return chars[-1].line
+
+
+def _rich_to_html(fmt: str, text: str) -> str:
+    """[html] sanitized, [markdown] rendered and sanitized, as lesson bodies are; anything else is
+    plain text, escaped. Links into Moodle's file area lose their address (the file is not here),
+    and a lone paragraph is unwrapped so a choice or feedback stays inline in the player."""
+    if fmt == "html":
+        rendered = sanitize_html(text)
+    elif fmt == "markdown":
+        rendered = render_markdown(text)
+    else:
+        return html.escape(text).replace("\n", "<br>\n")
+    rendered = _PLUGINFILE_HREF.sub("", rendered).strip()
+    single = _SINGLE_PARAGRAPH.match(rendered)
+    return single.group(1).strip() if single else rendered
+
+
+def _apply_formats(
+    question: ParsedQuestion, chars: list[_Ch], errors: list[ParseError], warnings: list[ParseError]
+) -> None:
+    """Read each text's format marker and, when any text of the question is [html] or [markdown],
+    turn every text of it into sanitized HTML (plain ones escaped) and mark the question HTML.
+
+    As in Moodle, answers and feedback without a marker take the marker of the question text.
+    Images are dropped (the sanitizer allows none); each is named with its line in `warnings`.
+    """
+    fields: list[tuple[object, str]] = [(question, "prompt"), (question, "explanation")]
+    for choice in question.choices:
+        fields += [(choice, "text"), (choice, "feedback")]
+    question_marker, _ = _split_format(question.prompt)
+    split = []
+    for owner, name in fields:
+        marker, body = _split_format(getattr(owner, name))
+        split.append((owner, name, marker or question_marker or "moodle", body))
+    if not any(fmt in _RICH_FORMATS for _, _, fmt, body in split if body):
+        for owner, name, _, body in split:
+            setattr(owner, name, body)
+        return
+    try:
+        converted = [(owner, name, _rich_to_html(fmt, body)) for owner, name, fmt, body in split]
+    except ValidationError as error:  # the Markdown renderer refuses pathological text
+        errors.append(ParseError(question.line, " ".join(error.messages)))
+        return
+    for owner, name, value in converted:
+        setattr(owner, name, value)
+    question.text_format = HTML
+    raw = _text(chars)
+    images = []
+    for match in _IMAGE.finditer(raw):
+        src = match.group(1)
+        if src is None:
+            found = _IMAGE_SRC.search(match.group(0))
+            src = next((group for group in found.groups() if group is not None), "") if found else ""
+        images.append((match.start(), match.end()))
+        line = _line_at(chars, match.start())
+        plugin = _PLUGINFILE.search(src)
+        if plugin:
+            name = unquote(plugin.group(1)) or "an image"
+            warnings.append(
+                ParseError(line, f"The image “{name}” is in Moodle's file area, not in this file: it was left out.")
+            )
+        else:
+            warnings.append(ParseError(line, f"The image “{src[:80]}” was left out: questions show no images."))
+    for match in _PLUGINFILE.finditer(raw):
+        if any(start <= match.start() < end for start, end in images):
+            continue
+        name = unquote(match.group(1)) or "a file"
+        warnings.append(
+            ParseError(
+                _line_at(chars, match.start()),
+                f"The link to “{name}” points into Moodle's file area, which is not in this file: "
+                "the link was removed and its text kept.",
+            )
+        )
 
 
 # --- Aiken ------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
 
-from courses.content import render_markdown, video_embed_url
+from courses.content import render_markdown, sanitize_html, video_embed_url
 from courses.models import (
     Choice,
     Course,
@@ -23,8 +23,16 @@ from courses.models import (
     Question,
     QuestionKind,
     QuestionSource,
+    QuestionTextFormat,
 )
-from courses.question_formats import MAX_UPLOAD_BYTES, ParsedQuestion, ParseError, parse_aiken, parse_gift
+from courses.question_formats import (
+    MAX_UPLOAD_BYTES,
+    ParsedQuestion,
+    ParseError,
+    SkippedQuestion,
+    parse_aiken,
+    parse_gift,
+)
 from organizations.models import Membership, ServiceStandard
 from organizations.permissions import ensure_actor
 
@@ -500,9 +508,18 @@ def question_update(
     explanation: str,
     standards: Iterable[ServiceStandard],
 ) -> Question:
-    """Change a question and its choices. Refused on a published course if it breaks the rule."""
+    """Change a question and its choices. Refused on a published course if it breaks the rule.
+
+    An HTML question (imported [html]/[markdown]) is edited as HTML: every text is sanitized again.
+    """
     _ensure_member_of(actor, question.course.organization_id)
     standards = _ensure_standards_of(question.course.organization_id, standards)
+    if question.text_format == QuestionTextFormat.HTML:
+        prompt, explanation = sanitize_html(prompt), sanitize_html(explanation)
+        choices = [
+            replace(choice, text=sanitize_html(choice.text), feedback=sanitize_html(choice.feedback))
+            for choice in choices
+        ]
     normalized = _normalized_choices(kind, choices)
     locked = _lock_course(question.course)
     question.kind = kind
@@ -610,14 +627,41 @@ def program_delete(*, program: Program, actor: Membership) -> None:
 ImportFormat = Literal["gift", "aiken"]
 _IMPORT_PARSERS = {"gift": parse_gift, "aiken": parse_aiken}
 _IMPORT_SOURCES = {"gift": QuestionSource.GIFT, "aiken": QuestionSource.AIKEN}
+# The review and edit pages list a course's questions a page at a time, and a knowledge check is
+# snapshotted whole when an attempt starts (about 120 KiB of JSON for 200 questions): this keeps
+# both at a size a request serves comfortably.
+MAX_QUESTIONS_PER_COURSE = 500
 
 
 class QuestionImportInvalid(ValidationError):
-    """The file has problems; `parse_errors` lists every one with its line. Nothing was imported."""
+    """The file has problems; `parse_errors` lists every one with its line. Nothing was imported.
 
-    def __init__(self, parse_errors: list[ParseError]) -> None:
+    `skipped` lists the questions of unsupported types, which would be left out once it is fixed.
+    """
+
+    def __init__(self, parse_errors: list[ParseError], skipped: Sequence[SkippedQuestion] = ()) -> None:
         self.parse_errors = sorted(parse_errors)
+        self.skipped = sorted(skipped)
         super().__init__([str(error) for error in self.parse_errors])
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """A validated file, nothing written yet: what would be imported, skipped and dropped."""
+
+    fmt: ImportFormat
+    questions: list[tuple[ParsedQuestion, list[int]]]  # each with its choices' credits
+    skipped: list[SkippedQuestion]
+    warnings: list[ParseError]
+
+    @property
+    def count(self) -> int:
+        return len(self.questions)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Something of the file will not arrive as written: the author confirms first."""
+        return bool(self.skipped or self.warnings)
 
 
 @dataclass(frozen=True)
@@ -636,13 +680,23 @@ def _imported_credits(parsed: ParsedQuestion) -> list[int]:
     return choice_credits_from_flags(parsed.kind, [choice.correct for choice in parsed.choices])
 
 
-def questions_import(*, course: Course, actor: Membership, fmt: ImportFormat, text: str) -> ImportOutcome:
-    """Add every question of a GIFT or Aiken text at the end of the course's knowledge check.
+def _room_for_questions(course: Course, adding: int) -> None:
+    """Refuse (ValidationError) adding questions past MAX_QUESTIONS_PER_COURSE."""
+    present = Question.objects.filter(course=course).count()
+    if present + adding > MAX_QUESTIONS_PER_COURSE:
+        room = max(MAX_QUESTIONS_PER_COURSE - present, 0)
+        raise ValidationError(
+            f"A course holds at most {MAX_QUESTIONS_PER_COURSE} questions. “{course.title}” has {present}, "
+            f"so {room} more fit and this would add {adding}. Split the questions over several courses."
+        )
 
-    All or nothing: any problem (a parse error, choices the credit rule refuses) raises
-    QuestionImportInvalid listing every problem with its line, and nothing is written. Otherwise
-    questions and choices are inserted in one transaction (bulk), untagged, with source gift/aiken.
-    A published course refuses imports: untagged questions would break its publish rule.
+
+def questions_import_check(*, course: Course, actor: Membership, fmt: ImportFormat, text: str) -> ImportPlan:
+    """Parse and validate a GIFT or Aiken text whole, writing nothing.
+
+    Raises QuestionImportInvalid listing every problem with its line (a parse error, choices the
+    credit rule refuses, no questions), or ValidationError when the course has no room for them.
+    Questions of unsupported types are not problems: they are in `skipped` for the author to see.
     """
     ensure_actor(actor, organization=course.organization_id, author=True)
     parser = _IMPORT_PARSERS.get(fmt)
@@ -659,10 +713,37 @@ def questions_import(*, course: Course, actor: Membership, fmt: ImportFormat, te
         except ValueError as error:
             errors.append(ParseError(parsed.line, str(error)))
     if not errors and not planned:
-        errors.append(ParseError(1, "No questions found."))
+        if result.skipped:
+            errors.append(ParseError(1, "No question of a type we import (single, multiple choice, true/false)."))
+        else:
+            errors.append(ParseError(1, "No questions found."))
     if errors:
-        raise QuestionImportInvalid(errors)
+        raise QuestionImportInvalid(errors, skipped=result.skipped)
+    _room_for_questions(course, len(planned))
+    return ImportPlan(fmt=fmt, questions=planned, skipped=list(result.skipped), warnings=list(result.warnings))
 
+
+def questions_import(
+    *, course: Course, actor: Membership, fmt: ImportFormat, text: str, skip_unsupported: bool = False
+) -> ImportOutcome:
+    """Add every question of a GIFT or Aiken text at the end of the course's knowledge check.
+
+    All or nothing: any problem (see `questions_import_check`) raises and nothing is written.
+    Questions of unsupported types are refused too unless `skip_unsupported` (the author saw them
+    listed and confirmed). Questions and choices are inserted in one transaction (bulk), untagged,
+    with source gift/aiken. A published course refuses imports: untagged questions would break its
+    publish rule.
+    """
+    plan = questions_import_check(course=course, actor=actor, fmt=fmt, text=text)
+    if plan.skipped and not skip_unsupported:
+        raise QuestionImportInvalid([ParseError(q.line, q.message) for q in plan.skipped])
+    return ImportOutcome(questions=_questions_write(course=course, plan=plan, planned=plan.questions))
+
+
+def _questions_write(
+    *, course: Course, plan: ImportPlan, planned: Sequence[tuple[ParsedQuestion, list[int]]]
+) -> list[Question]:
+    """Insert `planned` questions and their choices at the end of the course, in one transaction."""
     with transaction.atomic():
         locked = _lock_course(course)
         if locked.status == CourseStatus.PUBLISHED:
@@ -670,9 +751,10 @@ def questions_import(*, course: Course, actor: Membership, fmt: ImportFormat, te
                 f"“{locked.title}” is published, and imported questions arrive without standards. "
                 "Unpublish it, import and tag the questions, then publish it again."
             )
+        _room_for_questions(locked, len(planned))  # again, under the lock: a parallel import counts
         last = Question.objects.filter(course=locked).aggregate(last=Max("order"))["last"]
         first_order = 0 if last is None else last + 1
-        source = _IMPORT_SOURCES[fmt]
+        source = _IMPORT_SOURCES[plan.fmt]
         questions = Question.objects.bulk_create(
             [
                 Question(
@@ -683,6 +765,7 @@ def questions_import(*, course: Course, actor: Membership, fmt: ImportFormat, te
                     prompt=parsed.prompt,
                     explanation=parsed.explanation,
                     category=parsed.category,
+                    text_format=parsed.text_format,
                     source=source,
                 )
                 for index, (parsed, _) in enumerate(planned)
@@ -702,7 +785,7 @@ def questions_import(*, course: Course, actor: Membership, fmt: ImportFormat, te
             ]
         )
         course_check_still_publishable(course=locked)
-    return ImportOutcome(questions=questions)
+    return questions
 
 
 @transaction.atomic

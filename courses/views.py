@@ -415,18 +415,28 @@ def coverage(request: HttpRequest) -> HttpResponse:
 
 @author_required
 def question_import(request: HttpRequest, course_id: int) -> HttpResponse:
-    """Upload or paste GIFT/Aiken questions: every problem is listed with its line, or all are imported."""
+    """Upload or paste GIFT/Aiken questions: every problem is listed with its line, or they are imported.
+
+    A file with questions of unsupported types, or images that cannot come along, is shown as a
+    preview first; nothing is written until the author confirms. The confirmation posts the text
+    back (a hidden field) and it is parsed and validated again.
+    """
     course = _course(request, course_id)
-    parse_errors = []
+    parse_errors, skipped = [], []
     if request.method == "POST":
         form = QuestionImportForm(request.POST, request.FILES)
         if form.is_valid():
+            fmt, text = form.cleaned_data["format"], form.cleaned_data["questions_text"]
             try:
+                plan = services.questions_import_check(course=course, actor=request.membership, fmt=fmt, text=text)
+                if plan.needs_confirmation and not form.cleaned_data["confirmed"]:
+                    context = {"course": course, "plan": plan, "format": fmt, "text": text}
+                    return render(request, "courses/question_import_preview.html", context)
                 outcome = services.questions_import(
-                    course=course, actor=request.membership, fmt=form.cleaned_data["format"], text=form.cleaned_data["questions_text"]
+                    course=course, actor=request.membership, fmt=fmt, text=text, skip_unsupported=True
                 )
             except services.QuestionImportInvalid as error:
-                parse_errors = error.parse_errors
+                parse_errors, skipped = error.parse_errors, error.skipped
             except ValidationError as error:
                 _add_service_errors(form, error)
             else:
@@ -437,7 +447,7 @@ def question_import(request: HttpRequest, course_id: int) -> HttpResponse:
                 return redirect("courses:question_review", course_id=course.pk)
     else:
         form = QuestionImportForm()
-    context = {"course": course, "form": form, "parse_errors": parse_errors}
+    context = {"course": course, "form": form, "parse_errors": parse_errors, "skipped": skipped}
     return render(request, "courses/question_import.html", context)
 
 

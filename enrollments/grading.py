@@ -12,12 +12,15 @@ Snapshot format (version 1), written by `services.attempt_start`::
       "course": {"id": 7, "title": "Greeting guests"},
       "pass_mark_percent": 80,
       "questions": [
-        {"id": 31, "kind": "single", "title": "", "prompt": "…", "explanation": "…",
+        {"id": 31, "kind": "single", "title": "", "prompt": "…", "explanation": "…", "text_format": "plain",
          "standards": [{"id": 3, "code": "S1", "title": "Greet within 10 seconds"}],
          "choices": [{"id": 90, "text": "…", "credit_percent": 100, "feedback": "…"}, …]},
         …
       ]
     }
+
+`text_format` is "html" when the question's texts are sanitized HTML (imported [html]/[markdown]
+GIFT); snapshots written before it existed lack it and are plain text.
 
 Responses (what `Attempt.responses` stores once submitted): question id (str) → chosen choice ids
 (ints, in the order the choices were shown).

@@ -409,6 +409,7 @@ class QuestionReview:
     standards: list[dict[str, Any]]
     choices: list[ChoiceReview]
     score: int
+    text_format: str = "plain"  # "html": prompt, choices, feedback and explanation are sanitized HTML
 
     @property
     def verdict(self) -> str:
@@ -453,6 +454,7 @@ def attempt_review(*, attempt: Attempt) -> list[QuestionReview]:
                     for choice in question["choices"]
                 ],
                 score=grading.question_score(question, chosen),
+                text_format=question.get("text_format", "plain"),
             )
         )
     return reviews

@@ -186,6 +186,7 @@ def attempt_snapshot(*, course: Course) -> dict[str, Any]:
             "question__title",
             "question__prompt",
             "question__explanation",
+            "question__text_format",
             "id",
             "text",
             "credit_percent",
@@ -197,7 +198,7 @@ def attempt_snapshot(*, course: Course) -> dict[str, Any]:
     )
     questions: dict[int, dict[str, Any]] = {}
     for (
-        question_id, kind, title, prompt, explanation,
+        question_id, kind, title, prompt, explanation, text_format,
         choice_id, text, credit, feedback,
         standard_id, standard_code, standard_title,
     ) in rows:
@@ -209,6 +210,7 @@ def attempt_snapshot(*, course: Course) -> dict[str, Any]:
                 "title": title,
                 "prompt": prompt,
                 "explanation": explanation,
+                "text_format": text_format,
                 "standards": {},
                 "choices": {},
             }

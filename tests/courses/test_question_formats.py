@@ -13,10 +13,13 @@ from courses.question_formats import (
     BLANK,
     MAX_UPLOAD_BYTES,
     MULTIPLE,
+    HTML,
+    PLAIN_TEXT,
     SINGLE,
     TRUE_FALSE,
     ParsedChoice,
     ParseError,
+    SkippedQuestion,
     UploadNotReadable,
     decode_upload,
     parse_aiken,
@@ -132,13 +135,15 @@ class TestGiftSampleFile:
 
     def test_escaped_newline_backslash_and_format_marker_on_an_answer(self, result):
         question = result.questions[6]
+        # One [markdown] answer makes the whole question HTML: its plain texts are escaped, with <br>.
+        assert question.text_format == HTML
         assert question.prompt == (
-            "A guest's flight is cancelled and they need the room for two more nights.\n"
-            "What is the\nfirst thing to say?"
+            "A guest&#x27;s flight is cancelled and they need the room for two more nights.<br>\n"
+            "What is the<br>\nfirst thing to say?"
         )
         assert question.choices[0].text == '"Let me see what I can do for you right now."'
-        assert question.choices[2].text == "\"You'll need to call reservations\\sales.\""
-        assert question.explanation == "Start with what you *can* do.\nThen check availability."
+        assert question.choices[2].text == "&quot;You&#x27;ll need to call reservations\\sales.&quot;"
+        assert question.explanation == "Start with what you *can* do.<br>\nThen check availability."
 
 
 # --- GIFT: structure ------------------------------------------------------------------------------
@@ -212,9 +217,10 @@ class TestGiftStructure:
         assert question.choices[1].text == "wrong"
         assert question.explanation == "general"
 
-    def test_html_is_kept_as_plain_text(self):
-        question = only_question("[html]<p>Greet <b>within</b> 10 s?</p>{T}")
+    def test_unmarked_text_with_tags_stays_plain_text(self):
+        question = only_question("<p>Greet <b>within</b> 10 s?</p>{T}")
         assert question.prompt == "<p>Greet <b>within</b> 10 s?</p>"
+        assert question.text_format == PLAIN_TEXT
 
     def test_other_bracketed_text_is_kept(self):
         question = only_question("[Front desk] Question {=a ~b}")
@@ -408,14 +414,20 @@ class TestGiftTrueFalse:
 
     def test_lowercase_is_short_answer_with_a_hint(self):
         result = parse_gift("Q {true}")
-        assert result.errors == [
-            ParseError(1, "Unsupported question type: short answer. For true/false write {TRUE} in capitals.")
+        assert result.skipped == [
+            SkippedQuestion(
+                1, "short answer", "Unsupported question type: short answer. For true/false write {TRUE} in capitals."
+            )
         ]
 
     def test_missing_word_true_false_is_unsupported(self):
         result = parse_gift("\nThe sky is {T} blue.")
-        assert result.errors == [
-            ParseError(2, "Unsupported question type: missing-word true/false (text after the answer block).")
+        assert result.skipped == [
+            SkippedQuestion(
+                2,
+                "missing-word true/false",
+                "Unsupported question type: missing-word true/false (text after the answer block).",
+            )
         ]
 
 
@@ -477,8 +489,11 @@ class TestGiftBrokenFile:
     def test_every_problem_of_the_broken_sample_with_its_line(self):
         result = parse_gift(read("broken.gift"))
         assert result.questions == []
-        assert error_lines(result) == [3, 7, 14, 18, 22, 28, 30, 32, 34, 36, 38, 40, 42]
-        messages = {error.line: error.message for error in result.errors}
+        assert error_lines(result) == [3, 7, 14, 18, 22, 28, 40, 42]
+        assert [(q.line, q.kind) for q in result.skipped] == [
+            (30, "short answer"), (32, "numerical"), (34, "matching"), (36, "essay"), (38, "description"),
+        ]  # fmt: skip
+        messages = {error.line: error.message for error in result.errors + result.skipped}
         assert messages[3] == "The answer block opened with { is never closed with }."
         assert messages[7] == "No correct answer: mark one with = (or give it a positive %weight%)."
         assert messages[14] == "An empty answer after ~."
@@ -499,26 +514,30 @@ class TestGiftBrokenFile:
 class TestGiftErrors:
     def test_unsupported_type_is_reported_on_the_question_line_not_the_comment(self):
         result = parse_gift("// short answer below\n::SA::Who? {=no one =nobody}")
-        assert error_lines(result) == [2]
+        assert [q.line for q in result.skipped] == [2]
 
     def test_short_answer_single(self):
-        assert parse_gift("Q {=only}").errors[0].message.startswith("Unsupported question type: short answer")
+        assert parse_gift("Q {=only}").skipped[0].message.startswith("Unsupported question type: short answer")
 
     def test_short_answer_with_weights(self):
-        assert parse_gift("Q {=%100%a =%50%b}").errors[0].message.startswith("Unsupported question type: short answer")
+        assert parse_gift("Q {=%100%a =%50%b}").skipped[0].kind == "short answer"
 
     def test_numerical_range(self):
-        assert parse_gift("Q {#1..5}").errors == [ParseError(1, "Unsupported question type: numerical ({#...}).")]
+        result = parse_gift("Q {#1..5}")
+        assert result.skipped == [SkippedQuestion(1, "numerical", "Unsupported question type: numerical ({#...}).")]
+        assert result.errors == [] and result.questions == []
 
     def test_numerical_with_general_feedback(self):
-        assert parse_gift("Q {#3:2 ####why}").errors[0].message == "Unsupported question type: numerical ({#...})."
+        assert parse_gift("Q {#3:2 ####why}").skipped[0].message == "Unsupported question type: numerical ({#...})."
 
     def test_essay_with_only_general_feedback(self):
-        assert parse_gift("Q {####Grader notes}").errors[0].message.startswith("Unsupported question type: essay")
+        assert parse_gift("Q {####Grader notes}").skipped[0].kind == "essay"
 
     def test_description(self):
-        assert parse_gift("\n\n::Intro:: Read the case first.").errors == [
-            ParseError(3, "Unsupported question type: description (text without an answer block in braces).")
+        assert parse_gift("\n\n::Intro:: Read the case first.").skipped == [
+            SkippedQuestion(
+                3, "description", "Unsupported question type: description (text without an answer block in braces)."
+            )
         ]
 
     def test_unclosed_brace_reports_the_opening_line(self):
@@ -597,7 +616,7 @@ class TestGiftErrors:
         assert error_lines(result) == [3, 4, 5]
 
     def test_errors_are_sorted_by_line_across_questions(self):
-        result = parse_gift("A {~a ~b}\n\nB {#1}\n\nC {=a ~b ~}\n")
+        result = parse_gift("A {~a ~b}\n\nB {=a ~%7%b}\n\nC {=a ~b ~}\n")
         assert error_lines(result) == [1, 3, 5]
 
 
@@ -778,3 +797,99 @@ class TestNulByte:
         result = parse_gift("Q {\n=a\n~b\x00c\n}")
         assert [error.line for error in result.errors] == [3]
         assert "NUL character" in result.errors[0].message
+
+
+# --- GIFT: [html] and [markdown] text -------------------------------------------------------------------
+
+
+class TestGiftRichText:
+    def test_html_prompt_choices_and_feedback_are_sanitized_html(self):
+        question = only_question(
+            "[html]<p>Greet <b>within</b> 10 s?<script>alert(1)</script></p>"
+            '{=<em onclick\\="x()">Yes</em> #<a href\\="javascript:alert(1)">why</a> ~No ####<p>General</p><p>two</p>}'
+        )
+        assert question.text_format == HTML
+        assert question.prompt == "Greet <b>within</b> 10 s?"
+        assert question.choices[0].text == "<em>Yes</em>"
+        assert question.choices[0].feedback == '<a rel="noopener noreferrer">why</a>'
+        assert question.explanation == "<p>General</p><p>two</p>"
+
+    def test_markdown_is_rendered_and_sanitized(self):
+        question = only_question(
+            "[markdown]Which is **right**?\\n\\n- a <img src\\=x onerror\\=alert(1)>\\n- b {=*this* ~[that](http://e.test)}"
+        )
+        assert question.text_format == HTML
+        assert question.prompt.startswith("<p>Which is <strong>right</strong>?</p>")
+        assert "<ul>" in question.prompt and "<img" not in question.prompt and "onerror" not in question.prompt
+        assert texts(question) == ["<em>this</em>", '<a href="http://e.test" rel="noopener noreferrer">that</a>']
+
+    def test_answers_inherit_the_question_format_and_may_override_it(self):
+        question = only_question("[html]Q {=<b>a</b> ~[plain]<b>b</b> ~[markdown]**c**}")
+        assert texts(question) == ["<b>a</b>", "&lt;b&gt;b&lt;/b&gt;", "<strong>c</strong>"]
+
+    def test_one_html_answer_makes_the_plain_prompt_escaped_html(self):
+        question = only_question("Is 1 < 2?\\nSure? {=[html]<i>yes</i> ~no & never}")
+        assert question.text_format == HTML
+        assert question.prompt == "Is 1 &lt; 2?<br>\nSure?"
+        assert texts(question) == ["<i>yes</i>", "no &amp; never"]
+
+    def test_true_false_in_html_question(self):
+        question = only_question("[html]<p>The sky is blue.</p>{T#<b>no</b>#<b>yes</b>}")
+        assert texts(question) == ["True", "False"]
+        assert [c.feedback for c in question.choices] == ["<b>yes</b>", "<b>no</b>"]
+
+    def test_moodle_and_plain_markers_stay_plain_text(self):
+        question = only_question("[moodle]<b>Q</b> {=[plain]<i>a</i> ~b}")
+        assert question.text_format == PLAIN_TEXT
+        assert question.prompt == "<b>Q</b>" and texts(question)[0] == "<i>a</i>"
+
+    def test_pluginfile_image_is_dropped_with_a_warning_naming_its_line(self):
+        result = parse_gift(
+            "// exported from Moodle\n"
+            "[html]<p>Which sign?</p>\n"
+            '<p><img src\\="@@PLUGINFILE@@/exit%20sign.png" alt\\="sign"></p>{\n'
+            "=Exit\n"
+            "~[markdown]Entry ![map](@@PLUGINFILE@@/map.png)\n"
+            '~Stairs #<a href\\="@@PLUGINFILE@@/plan.pdf">the plan</a>\n'
+            "}"
+        )
+        assert result.ok
+        question = result.questions[0]
+        assert "img" not in question.prompt and "PLUGINFILE" not in str(question)
+        assert question.choices[2].feedback == '<a rel="noopener noreferrer">the plan</a>'
+        assert result.warnings == [
+            ParseError(3, "The image “exit sign.png” is in Moodle's file area, not in this file: it was left out."),
+            ParseError(5, "The image “map.png” is in Moodle's file area, not in this file: it was left out."),
+            ParseError(
+                6,
+                "The link to “plan.pdf” points into Moodle's file area, which is not in this file: "
+                "the link was removed and its text kept.",
+            ),
+        ]
+
+    def test_outside_image_is_dropped_with_a_warning(self):
+        result = parse_gift('[html]Q <img src\\="https\\://e.test/a.png"> {=a ~b}')
+        assert result.questions[0].prompt == "Q"
+        assert result.warnings == [ParseError(1, "The image “https://e.test/a.png” was left out: questions show no images.")]
+
+    def test_markdown_the_renderer_refuses_is_an_error_on_the_question_line(self, monkeypatch):
+        from django.core.exceptions import ValidationError
+
+        from courses import question_formats
+
+        def refuse(text):
+            raise ValidationError("The text is nested too deeply.")
+
+        monkeypatch.setattr(question_formats, "render_markdown", refuse)
+        result = parse_gift("First {=a ~b}\n\n[markdown]deep {=a ~b}")
+        assert result.errors == [ParseError(3, "The text is nested too deeply.")]
+        assert [q.prompt for q in result.questions] == ["First"]
+
+    def test_an_empty_answer_after_a_marker_is_still_empty(self):
+        assert parse_gift("Q {=a ~[html]}").errors == [ParseError(1, "An empty answer after ~.")]
+
+    def test_unsupported_question_in_a_file_is_skipped_not_an_error(self):
+        result = parse_gift("Good {=a ~b}\n\nShort {=answer}\n\n::N:: Num {#2}\n\nAlso good {T}")
+        assert result.errors == []
+        assert [q.prompt for q in result.questions] == ["Good", "Also good"]
+        assert [(q.line, q.kind) for q in result.skipped] == [(3, "short answer"), (5, "numerical")]
