@@ -125,3 +125,8 @@ def test_a_stopped_announce_exits_with_status_0(signum):
     assert process.returncode == 0, stderr
     assert "ServiceCraft is up" not in stdout
     assert "Traceback" not in stderr
+
+
+def test_the_web_address_must_be_http():
+    with pytest.raises(ValueError, match="http"):
+        announce.web_answers("file:///etc/passwd")
