@@ -3,6 +3,12 @@
 The browser is Debian's chromium (DESIGN.md §6). Playwright's sync API keeps an asyncio loop running
 in the test thread, so Django's ORM needs DJANGO_ALLOW_ASYNC_UNSAFE while the browser is up.
 Set E2E_SHOTS=/some/folder to save screenshots of the key pages there.
+
+Every page a test opens through `new_context` (or `context`) is checked with axe-core (vendored in
+vendor/axe-core/): once loaded (a navigation away waits for that check to finish) and, for the pages still
+open, again when the test ends. A serious or critical violation fails the test
+at teardown, listing the page, the rule and the elements. `assert_accessible(page)` checks a page now, for
+states reached without a navigation (a menu opened, a row added by script).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from config.celery_app import app as celery_app
 from organizations.demo import DEMO_PASSWORD, DemoOrganization, seed_demo_organization
@@ -82,13 +89,170 @@ def console() -> ConsoleErrors:
     return ConsoleErrors()
 
 
+# --- Accessibility (axe-core) ---------------------------------------------------------------------
+
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
+AXE_FAILING_IMPACTS = ["serious", "critical"]
+AXE_WAIT_MS = 30_000  # the longest a navigation waits for the check of the page it leaves
+# Runs axe on the document and resolves to the nodes whose impact fails the test. Runs are chained: axe
+# refuses to start while another run is going (the check at load and assert_accessible may overlap).
+AXE_RUN = """(impacts) => {
+    const previous = window.__axeRun || Promise.resolve();
+    const run = previous.catch(() => null).then(() => window.axe.run(document, {resultTypes: ["violations"]}));
+    window.__axeRun = run;
+    return run.then((results) => {
+        const found = [];
+        for (const violation of results.violations) {
+            for (const node of violation.nodes) {
+                if (impacts.includes(node.impact)) {
+                    found.push({
+                        rule: violation.id, impact: node.impact, help: violation.help,
+                        target: node.target.map(String).join(" >>> "),
+                        summary: (node.failureSummary || "").split("\\n").slice(1, 3).join(" ").trim(),
+                    });
+                }
+            }
+        }
+        return found;
+    });
+}"""
+# Added to every document of a watched context (through the DevTools protocol, so the site's
+# Content-Security-Policy does not apply): axe itself, then a check of the page once it has loaded,
+# reported to Python through the __axeReport binding with an id for the document.
+AXE_INIT = f"""
+{AXE_SOURCE}
+;(() => {{
+    if (window !== window.top || !/^https?:$/.test(location.protocol)) return;
+    const doc = Math.random().toString(36).slice(2);
+    window.__axeReport("loading", doc, location.href, null);
+    window.addEventListener("load", () => {{
+        window.__axeReport("running", doc, location.href, null);
+        ({AXE_RUN})({AXE_FAILING_IMPACTS!r}).then(
+            (found) => window.__axeReport("done", doc, location.href, found),
+            (error) => window.__axeReport("done", doc, location.href, [{{
+                rule: "axe-error", impact: "critical", help: String(error), target: "", summary: ""
+            }}]),
+        );
+    }});
+}})();
+"""
+# A check that loses its document to a navigation (or a closed page) has nothing left to check: the
+# page it would have checked is gone.
+NAVIGATION_RACES = (
+    "Execution context was destroyed",
+    "Cannot find context with specified id",
+    "Target page, context or browser has been closed",
+    "Target closed",
+    "frame was detached",
+    "Frame was detached",
+)
+
+
+def _lines(url: str, nodes: list[dict]) -> list[str]:
+    return [
+        f"{url} [{node['impact']}] {node['rule']} ({node['help']}): {node['target']}"
+        + (f" — {node['summary']}" if node["summary"] else "")
+        for node in nodes
+    ]
+
+
+def axe_violations(page: Page) -> list[str] | None:
+    """Serious and critical axe-core violations of the page as it is now, one line each.
+
+    None when there was nothing to check (not a page of the site, or the document went away meanwhile).
+    """
+    if page.is_closed() or not page.url.startswith(("http://", "https://")):
+        return None
+    url = page.url
+    try:
+        if not page.evaluate("() => typeof window.axe === 'object'"):  # a page of an unwatched context
+            page.evaluate(f"() => {{\n{AXE_SOURCE}\n}}")
+        nodes = page.evaluate(AXE_RUN, AXE_FAILING_IMPACTS)
+    except PlaywrightError as error:
+        if any(race in str(error) for race in NAVIGATION_RACES):
+            return None
+        raise
+    return _lines(url, nodes)
+
+
+def assert_accessible(page: Page) -> None:
+    """Fails now if the page, in its current state, has a serious or critical axe-core violation."""
+    page.wait_for_load_state("load")
+    violations = axe_violations(page)
+    if violations is None and not page.is_closed():  # it navigated while being checked: check where it went
+        page.wait_for_load_state("load")
+        violations = axe_violations(page)
+    assert not violations, "accessibility violations:\n" + "\n".join(violations or [])
+
+
+class Accessibility:
+    """Serious and critical axe-core violations of every page of the contexts it watches.
+
+    Each document checks itself once loaded (AXE_INIT) and reports here. A main-frame navigation is held
+    (a route) until the document it leaves has reported, so a test that moves on at once loses no check.
+    The handler cannot ask the page anything while its navigation is held (Playwright's evaluate waits
+    for the navigation), hence the page reports on its own. Pages still open at the end are checked
+    again as they are then.
+    """
+
+    def __init__(self) -> None:
+        self.violations: dict[str, None] = {}  # ordered and without repeats (a page checked twice)
+        self.checked: list[str] = []
+        self.state: dict[Page, str] = {}  # of each page's current document: loading, running or done
+
+    def on_report(self, source: dict, state: str, doc: str, url: str, nodes: list[dict] | None) -> None:
+        self.state[source["page"]] = state
+        if state == "done":
+            self.checked.append(url)
+            self.violations.update(dict.fromkeys(_lines(url, nodes or [])))
+
+    def wait_for_check(self, page: Page) -> None:
+        """Until the page's current document has reported its check (or AXE_WAIT_MS have passed)."""
+        waited = 0
+        while self.state.get(page) in ("loading", "running") and waited < AXE_WAIT_MS and not page.is_closed():
+            page.wait_for_timeout(50)  # a client-side sleep: events (the report) are handled meanwhile
+            waited += 50
+
+    def check(self, page: Page) -> None:
+        self.wait_for_check(page)
+        violations = axe_violations(page)
+        if violations is not None:
+            self.checked.append(page.url)
+            self.violations.update(dict.fromkeys(violations))
+
+    def watch(self, context: BrowserContext) -> None:
+        def on_request(route: Route) -> None:
+            request = route.request
+            try:
+                if request.is_navigation_request() and request.frame.parent_frame is None:
+                    self.wait_for_check(request.frame.page)
+            finally:
+                route.fallback()
+
+        context.expose_binding("__axeReport", self.on_report)
+        context.add_init_script(AXE_INIT)
+        context.route("**/*", on_request)
+
+    def assert_none(self) -> None:
+        assert not self.violations, "accessibility violations (axe-core, serious or critical):\n" + "\n".join(
+            self.violations
+        )
+
+
+@pytest.fixture
+def accessibility() -> Accessibility:
+    return Accessibility()
+
+
 @pytest.fixture
 def new_context(
-    browser: Browser, live_server, console: ConsoleErrors, request
+    browser: Browser, live_server, console: ConsoleErrors, accessibility: Accessibility, request
 ) -> Iterator[Callable[..., BrowserContext]]:
     """Opens browser contexts (desktop by default) on the live server; all are closed after the test.
 
-    With E2E_SHOTS set, the last state of every page is saved too (what a failing test saw).
+    Every page they show is checked with axe-core (see the module's docstring); a violation fails the
+    test here, after the contexts are closed. With E2E_SHOTS set, the last state of every page is saved
+    too (what a failing test saw).
     """
     contexts: list[BrowserContext] = []
 
@@ -96,14 +260,20 @@ def new_context(
         context = browser.new_context(base_url=live_server.url, **(options or DESKTOP))
         context.set_default_timeout(TIMEOUT_MS)
         context.on("page", console.watch)
+        accessibility.watch(context)
         contexts.append(context)
         return context
 
     yield open_context
-    for number, context in enumerate(contexts):
-        for index, page in enumerate(context.pages):
-            shot(page, f"last-{request.node.name[5:40]}-{number}{index}")
-        context.close()
+    try:
+        for number, context in enumerate(contexts):
+            for index, page in enumerate(context.pages):
+                accessibility.check(page)
+                shot(page, f"last-{request.node.name[5:40]}-{number}{index}")
+    finally:
+        for context in contexts:
+            context.close()
+    accessibility.assert_none()
 
 
 @pytest.fixture
