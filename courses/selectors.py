@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -104,10 +105,25 @@ def courses_for_program_choice(*, membership: Membership, keep_ids: Iterable[int
     )
 
 
+# Coverage strength, from the number of lessons and questions of one course tagged with one standard:
+# (lowest count, level). The page shades cells by level; the numbers themselves stay as text.
+COVERAGE_LEVELS: tuple[tuple[int, str], ...] = ((6, "strong"), (3, "medium"), (1, "light"), (0, "none"))
+
+
+class CoverageCell(NamedTuple):
+    lessons: int
+    questions: int
+
+    @property
+    def strength(self) -> str:
+        total = self.lessons + self.questions
+        return next(level for lowest, level in COVERAGE_LEVELS if total >= lowest)
+
+
 @dataclass
 class CoverageRow:
     standard: ServiceStandard
-    cells: list[tuple[int, int]] = field(default_factory=list)  # (lessons, questions), one per course
+    cells: list[CoverageCell] = field(default_factory=list)  # one per published course, in column order
     lesson_total: int = 0
     question_total: int = 0
 
@@ -162,7 +178,7 @@ def standards_coverage(*, membership: Membership) -> CoverageMatrix:
         row = CoverageRow(standard=standard)
         for course in courses:
             lessons, questions = counts.get((standard.pk, course.pk), (0, 0))
-            row.cells.append((lessons, questions))
+            row.cells.append(CoverageCell(lessons, questions))
             row.lesson_total += lessons
             row.question_total += questions
         rows.append(row)

@@ -13,7 +13,14 @@ from courses.demo import seed_demo_courses
 from courses.models import Course
 from organizations.demo import DemoOrganization
 from tests import factories
-from tests.browser.conftest import DESKTOP, PHONE, assert_no_horizontal_overflow, open_menu, shot, sign_in
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    assert_no_horizontal_overflow,
+    open_menu,
+    shot,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +34,9 @@ def demo_with_courses(demo: DemoOrganization) -> DemoOrganization:
 
 
 def _stacked_table_pages(demo: DemoOrganization) -> list[str]:
-    course = Course.objects.filter(organization=demo.organization).order_by("pk").first()
+    course = (
+        Course.objects.filter(organization=demo.organization).order_by("pk").first()
+    )
     standard = demo.organization.standards.order_by("pk").first()
     return [
         "/people/",
@@ -64,7 +73,9 @@ def test_wide_tables_stack_into_cards_on_a_phone_and_stay_tables_on_a_desktop(
 ):
     demo = demo_with_courses
     pages = _stacked_table_pages(demo)
-    factories.InvitationFactory(organization=demo.organization, invited_by=demo.admin.user)
+    factories.InvitationFactory(
+        organization=demo.organization, invited_by=demo.admin.user
+    )
 
     phone = new_context(**PHONE).new_page()
     sign_in(phone, demo.admin.user.email)
@@ -83,7 +94,10 @@ def test_wide_tables_stack_into_cards_on_a_phone_and_stay_tables_on_a_desktop(
             assert below["top"] >= above["bottom"] - 1, (path, above, below)
         # A value never stands without its column's name (the header row is hidden on a phone).
         for cell in cells:
-            assert cell["tag"] == "TH" or cell["isActions"] or cell["label"], (path, cell)
+            assert cell["tag"] == "TH" or cell["isActions"] or cell["label"], (
+                path,
+                cell,
+            )
         shot(phone, f"phone-stacked{path.replace('/', '-')}")
 
     desktop = new_context(**DESKTOP).new_page()
@@ -97,7 +111,9 @@ def test_wide_tables_stack_into_cards_on_a_phone_and_stay_tables_on_a_desktop(
     console.assert_none()
 
 
-def test_phone_menu_links_are_44px_tap_targets_that_do_not_overlap(new_context, console, demo):
+def test_phone_menu_links_are_44px_tap_targets_that_do_not_overlap(
+    new_context, console, demo
+):
     page = new_context(**PHONE).new_page()
     sign_in(page, demo.admin.user.email)
     toggle = page.get_by_role("button", name="Menu")
@@ -105,13 +121,55 @@ def test_phone_menu_links_are_44px_tap_targets_that_do_not_overlap(new_context, 
     open_menu(page)
     targets = page.locator("#nav-links").locator("a, button")
     names = targets.all_inner_texts()
-    assert "Invitations" in names  # admins reach invitations from the menu, like managers
+    assert (
+        "Invitations" in names
+    )  # admins reach invitations from the menu, like managers
     boxes = [target.bounding_box() for target in targets.all()]
     for name, box in zip(names, boxes):
         assert box["height"] >= MIN_TAP_TARGET_PX, (name, box)
-    for (name_above, above), (name_below, below) in zip(zip(names, boxes), zip(names[1:], boxes[1:])):
-        assert below["y"] >= above["y"] + above["height"], f"{name_above} overlaps {name_below}"
+    for (name_above, above), (name_below, below) in zip(
+        zip(names, boxes), zip(names[1:], boxes[1:])
+    ):
+        assert below["y"] >= above["y"] + above["height"], (
+            f"{name_above} overlaps {name_below}"
+        )
     shot(page, "phone-menu-open")
     page.get_by_role("link", name="Invitations").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Invitations")
+    console.assert_none()
+
+
+def test_coverage_matrix_is_a_labelled_region_reached_with_tab_and_scrolled_with_arrow_keys(
+    new_context, console, demo_with_courses
+):
+    demo = demo_with_courses
+    page = new_context(**PHONE).new_page()
+    sign_in(page, demo.admin.user.email)
+    page.goto("/author/coverage/")
+    region = page.get_by_role("region", name="Coverage matrix (scrolls sideways)")
+    expect(region).to_be_visible()
+    assert region.evaluate("(box) => box.scrollWidth > box.clientWidth"), (
+        "the matrix should be wider than a phone"
+    )
+    # Tab from the top of the page reaches the matrix (it is in the tab order, not only clickable).
+    page.locator("h1").click()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if region.evaluate("(box) => box === document.activeElement"):
+            break
+    else:
+        pytest.fail("Tab never reached the coverage matrix")
+    assert region.evaluate("(box) => box.scrollLeft") == 0
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => document.querySelector('.coverage-wrap').scrollLeft > 0"
+    )
+    # Cells are shaded by strength, and the numbers are still there as text.
+    strong = page.locator("td.strength-strong").first
+    expect(strong).to_contain_text("lessons")
+    colors = strong.evaluate(
+        "(cell) => [getComputedStyle(cell).color, getComputedStyle(cell).backgroundColor]"
+    )
+    assert colors == ["rgb(255, 255, 255)", "rgb(15, 92, 91)"]
+    shot(page, "phone-coverage")
     console.assert_none()
