@@ -15,6 +15,7 @@ urlpatterns: list = [
     path("courses/<int:course_id>/archive/", views.course_archive, name="course_archive"),
     # Lessons
     path("courses/<int:course_id>/lessons/new/", views.lesson_create, name="lesson_create"),
+    path("courses/<int:course_id>/lessons/preview/", views.lesson_preview, name="lesson_preview"),
     path("courses/<int:course_id>/lessons/<int:lesson_id>/", views.lesson_edit, name="lesson_edit"),
     path("courses/<int:course_id>/lessons/<int:lesson_id>/delete/", views.lesson_delete, name="lesson_delete"),
     path("courses/<int:course_id>/lessons/<int:lesson_id>/move/", views.lesson_move, name="lesson_move"),

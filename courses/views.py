@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 
 from courses import selectors, services
+from courses.content import render_markdown
 from courses.forms import (
     CourseForm,
     LessonForm,
@@ -144,10 +145,12 @@ def course_publish(request: HttpRequest, course_id: int) -> HttpResponse:
         return refused
     try:
         services.course_publish(course=course, actor=request.membership)
-    except services.CourseNotPublishable as error:
-        _flash_errors(request, error, f"“{course.title}” cannot be published yet:")
-    else:
-        messages.success(request, f"“{course.title}” is published: learners can now take it.")
+    except services.CourseNotPublishable:
+        # The edit page lists what blocks publishing (its checklist); repeating the list in the
+        # message would show every blocker twice.
+        messages.error(request, f"“{course.title}” cannot be published yet: see what to fix below.")
+        return _to_course(course.pk, "publish-checklist")
+    messages.success(request, f"“{course.title}” is published: learners can now take it.")
     return _to_course(course.pk)
 
 
@@ -214,6 +217,25 @@ def lesson_edit(request: HttpRequest, course_id: int, lesson_id: int) -> HttpRes
     else:
         form = LessonForm(initial=initial, standards_queryset=standards)
     return render(request, "courses/lesson_form.html", {"course": lesson.course, "form": form, "lesson": lesson})
+
+
+@author_required
+def lesson_preview(request: HttpRequest, course_id: int) -> HttpResponse:
+    """POST body_markdown: the lesson text as learners will see it, as an HTML fragment.
+
+    Rendered by the same Markdown renderer and sanitizer as a saved lesson (and validated by the
+    lesson form's own field, so a body the form refuses is refused here too, with its message).
+    Nothing is saved. A POST, because the text can be long and a GET must not carry it.
+    """
+    _course(request, course_id)
+    if refused := _post_only(request):
+        return refused
+    try:
+        text = LessonForm.base_fields["body_markdown"].clean(request.POST.get("body_markdown", ""))
+        html = render_markdown(text)
+    except ValidationError as error:
+        return HttpResponse(" ".join(error.messages), status=422, content_type="text/plain; charset=utf-8")
+    return render(request, "courses/_lesson_preview.html", {"html": html})
 
 
 @author_required

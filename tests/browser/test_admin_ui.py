@@ -173,3 +173,104 @@ def test_coverage_matrix_is_a_labelled_region_reached_with_tab_and_scrolled_with
     assert colors == ["rgb(255, 255, 255)", "rgb(15, 92, 91)"]
     shot(page, "phone-coverage")
     console.assert_none()
+
+
+def test_author_adds_choice_rows_without_saving_and_sees_only_the_fields_of_the_chosen_type(
+    new_context, console, demo_with_courses
+):
+    demo = demo_with_courses
+    course = (
+        Course.objects.filter(organization=demo.organization).order_by("pk").first()
+    )
+    before = set(course.questions.values_list("pk", flat=True))
+    page = new_context(**PHONE).new_page()
+    sign_in(page, demo.admin.user.email)
+    page.goto(f"/author/courses/{course.pk}/questions/new/?kind=single")
+    rows = page.locator(".choice-rows fieldset.choice-row")
+    expect(rows).to_have_count(4)
+
+    # Only the fields of the chosen type: true/false answers appear only for a true/false question.
+    true_false = page.locator(".kind-section[data-kinds='true_false']")
+    choices = page.locator(".kind-section[data-kinds='single multiple scenario']")
+    expect(true_false).to_be_hidden()
+    expect(choices).to_be_visible()
+    page.get_by_label("Question type").select_option("true_false")
+    expect(true_false).to_be_visible()
+    expect(choices).to_be_hidden()
+    page.get_by_label("Question type").select_option("single")
+    expect(choices).to_be_visible()
+
+    # Three more rows, no save in between: the new rows are numbered and get the focus.
+    add = page.get_by_role("button", name="Add a choice")
+    for _ in range(3):
+        add.click()
+    expect(rows).to_have_count(7)
+    expect(rows.nth(6).locator("legend")).to_have_text("Choice 7")
+    expect(rows.nth(6).get_by_label("Choice")).to_be_focused()
+    shot(page, "phone-question-added-rows")
+
+    page.get_by_label("Question:", exact=True).fill("Which greeting meets S1?")
+    rows.nth(0).get_by_label("Choice").fill("A nod from the workstand")
+    rows.nth(6).get_by_label("Choice").fill("Step out and say hello within ten seconds")
+    rows.nth(6).get_by_label("Correct").check()
+    rows.nth(6).get_by_label("Feedback").fill("Meets S1.")
+    page.get_by_label("S1 · Greet every rider within 10 seconds").check()
+    page.get_by_role("button", name="Add question").click()
+    expect(page.locator(".messages")).to_contain_text("Question added.")
+
+    question = course.questions.exclude(pk__in=before).get()
+    assert [
+        (c.text, c.is_correct, c.feedback) for c in question.choices.order_by("order")
+    ] == [
+        ("A nod from the workstand", False, ""),
+        ("Step out and say hello within ten seconds", True, "Meets S1."),
+    ]
+    console.assert_none()
+
+
+def test_choice_rows_stop_at_the_formset_maximum(
+    new_context, console, demo_with_courses
+):
+    demo = demo_with_courses
+    course = (
+        Course.objects.filter(organization=demo.organization).order_by("pk").first()
+    )
+    page = new_context(**DESKTOP).new_page()
+    sign_in(page, demo.admin.user.email)
+    page.goto(f"/author/courses/{course.pk}/questions/new/?kind=multiple")
+    add = page.get_by_role("button", name="Add a choice")
+    while add.is_enabled():
+        add.click()
+    expect(page.locator(".choice-rows fieldset.choice-row")).to_have_count(10)
+    expect(
+        page.get_by_role("status").filter(has_text="At most 10 rows.")
+    ).to_be_visible()
+    console.assert_none()
+
+
+def test_lesson_editor_previews_the_markdown_as_learners_will_see_it(
+    new_context, console, demo_with_courses
+):
+    demo = demo_with_courses
+    course = (
+        Course.objects.filter(organization=demo.organization).order_by("pk").first()
+    )
+    page = new_context(**DESKTOP).new_page()
+    sign_in(page, demo.admin.user.email)
+    page.goto(f"/author/courses/{course.pk}/lessons/new/")
+    preview = page.locator("#lesson-preview")
+    expect(preview).to_contain_text("Nothing to preview yet")
+    page.get_by_label("Lesson text").fill(
+        "## Greeting\n\nSay **hello** first. <script>window.hacked = 1</script>"
+    )
+    expect(preview.locator("h2")).to_have_text("Greeting")
+    expect(preview.locator("strong")).to_have_text("hello")
+    # The preview went through the sanitizer: no script element, nothing ran.
+    assert preview.locator("script").count() == 0
+    assert page.evaluate("() => window.hacked === undefined")
+    # Beside the editor on a desktop.
+    editor_box = page.get_by_label("Lesson text").bounding_box()
+    preview_box = page.locator(".markdown-preview").bounding_box()
+    assert preview_box["x"] > editor_box["x"] + editor_box["width"] - 1
+    shot(page, "desktop-lesson-preview")
+    console.assert_none()

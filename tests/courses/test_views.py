@@ -277,8 +277,10 @@ def test_publish_refusal_lists_the_problems(alice, course, s1):
     response = client_for(alice).post(reverse("courses:course_publish", kwargs={"course_id": course.pk}), follow=True)
     content = response.content.decode()
     assert "cannot be published yet" in content
-    assert "Add at least one knowledge-check question." in content
-    assert "“Untagged greeting”" in content
+    # Each blocker is listed once (in the checklist), not again in the message.
+    assert content.count("Add at least one knowledge-check question.") == 1
+    assert content.count("“Untagged greeting”") == 1
+    assert response.redirect_chain[-1][0].endswith("#publish-checklist")
     course.refresh_from_db()
     assert course.status == CourseStatus.DRAFT
 
@@ -656,3 +658,45 @@ def test_pages_have_no_inline_style_or_script_and_label_every_field(alice, bob_a
                 continue
             input_id = re.search(r'\bid="([^"]+)"', tag)
             assert input_id and f'for="{input_id.group(1)}"' in content, (url, tag)
+
+
+# --- Authoring helpers: Markdown preview, publish button, question form -------------------------------
+
+
+def test_lesson_preview_renders_through_the_lesson_sanitizer_and_saves_nothing(alice, course):
+    url = reverse("courses:lesson_preview", kwargs={"course_id": course.pk})
+    text = "## Greeting\n\nSay **hello**. <script>alert(1)</script> [x](javascript:alert(1))"
+    response = client_for(alice).post(url, {"body_markdown": text})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h2>Greeting</h2>" in html and "<strong>hello</strong>" in html
+    assert "<script" not in html and "javascript:" not in html
+    assert not Lesson.objects.filter(course=course).exists()
+    empty = client_for(alice).post(url, {"body_markdown": "  "})
+    assert "Nothing to preview yet" in empty.content.decode()
+
+
+def test_lesson_preview_is_a_post_for_authors_of_the_course_organization(alice, bob, carol, course, charlie):
+    url = reverse("courses:lesson_preview", kwargs={"course_id": course.pk})
+    assert client_for(alice).get(url).status_code == 405
+    for outsider in (bob, carol, charlie):  # not an author; an employee; another organization's admin
+        assert client_for(outsider).post(url, {"body_markdown": "hi"}).status_code == 404, outsider
+
+
+def test_publish_is_not_the_primary_button_while_something_blocks_it(alice, course, s1):
+    url = reverse("courses:course_edit", kwargs={"course_id": course.pk})
+    blocked = client_for(alice).get(url).content.decode()
+    assert '<button type="submit" class="secondary outline" aria-describedby="publish-checklist">Publish' in blocked
+    add_lesson(course, s1)
+    add_question(course, s1)
+    ready = client_for(alice).get(url).content.decode()
+    assert '<button type="submit">Publish</button>' in ready
+
+
+def test_question_form_offers_an_empty_choice_row_to_copy(alice, course):
+    response = client_for(alice).get(reverse("courses:question_create", kwargs={"course_id": course.pk}))
+    content = response.content.decode()
+    template = re.search(r'<template id="choices-empty-row">(.*?)</template>', content, re.S).group(1)
+    assert 'name="choices-__prefix__-text"' in template and "Choice __number__" in template
+    assert 'data-add-row="choices"' in content
+    assert 'id="id_choices-TOTAL_FORMS"' in content and 'id="id_choices-MAX_NUM_FORMS"' in content
