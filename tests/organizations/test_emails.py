@@ -94,6 +94,7 @@ def test_the_invitation_gives_its_expiry_in_the_invitees_time_zone(dave_invitati
 
     # then: both parts give the New York time and name New York, the same moment as expires_at
     _, text, html = parts(mail.outbox[0])
+    assert "<wbr>" in html  # the accept link's text breaks on a phone
     for body in (text, html):
         assert "expires on Friday 4 December 2026, 22:30 (America/New_York)" in body
         assert expiry_in(body) == dave_invitation.expires_at
@@ -141,6 +142,7 @@ def test_the_signup_confirmation_names_the_organization_and_links_to_site_url(da
     assert f"The link works for {allauth_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS} days." in text
     assert text.rstrip().endswith(f"ServiceCraft for Acme Hotels\n{SITE_URL}")
     assert f'href="{link}"' in html
+    assert "<wbr>" in html  # the link's text breaks on a phone (tests/organizations/test_email_links.py)
     assert "<b>Acme Hotels</b>" in html and "Hello Dave N.," in html
     assert f'href="{SITE_URL}"' in html
     assert_links_on_site_url(text, html)
