@@ -191,6 +191,28 @@ class TeamForm(forms.Form):
         return name
 
 
+class TeamMemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Membership) -> str:
+        where = f"now in {obj.team.name}" if obj.team else "no team yet"
+        return f"{obj.user.display_name} ({obj.get_role_display()}, {where})"
+
+
+class TeamMemberForm(forms.Form):
+    """Whom to add to a team: one of the organization's active members (the view passes the choices)."""
+
+    membership = TeamMemberChoiceField(
+        label="Add a person",
+        queryset=Membership.objects.none(),
+        empty_label="Choose a person",
+        help_text="Someone in another team moves to this one.",
+        error_messages={"invalid_choice": "Choose one of the organization's active members who is not in this team."},
+    )
+
+    def __init__(self, *args: Any, member_choices: QuerySet[Membership], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["membership"].queryset = member_choices
+
+
 class MembershipForm(forms.Form):
     """What an admin may change about a person's membership; teams are the acting organization's."""
 

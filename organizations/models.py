@@ -219,6 +219,28 @@ class ServiceStandardRevision(models.Model):
         ]
 
 
+class OrganizationRevision(models.Model):
+    """Who changed the organization's settings (vision, promise, name, time zone), when, and what.
+
+    Like a standard's revisions: `changes` maps each changed field to [before, after]; versions count
+    from 1 per organization.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    edited_at = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField(default=dict)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "version"], name="organization_revision_unique_version"),
+        ]
+
+
 def new_invitation_token() -> str:
     return secrets.token_urlsafe(32)
 

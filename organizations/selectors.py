@@ -20,13 +20,14 @@ from organizations.models import (
     Invitation,
     Membership,
     Organization,
+    OrganizationRevision,
     Role,
     ServiceStandard,
     ServiceStandardRevision,
     Team,
     User,
 )
-from organizations.services import STANDARD_TRACKED_FIELDS
+from organizations.services import ORGANIZATION_SETTINGS_FIELDS, STANDARD_TRACKED_FIELDS
 
 
 # --- Organization -------------------------------------------------------------------------------
@@ -94,20 +95,21 @@ def _display(value: Any) -> str | None:
     return str(value)
 
 
-_FIELD_LABELS = {"is_active": "Active"}
+_FIELD_LABELS = {"is_active": "Active", "time_zone": "Default time zone"}
 
 
-def _field_label(name: str) -> str:
+def _field_label(model: type, name: str) -> str:
     if name in _FIELD_LABELS:
         return _FIELD_LABELS[name]
     try:
-        return str(ServiceStandard._meta.get_field(name).verbose_name).capitalize()
+        label = str(model._meta.get_field(name).verbose_name)
     except FieldDoesNotExist:  # a field recorded by an older version of the model
-        return name.replace("_", " ").capitalize()
+        label = name.replace("_", " ")
+    return label[:1].upper() + label[1:]
 
 
-def _field_change(name: str, before: Any, after: Any) -> FieldChange:
-    label = _field_label(name)
+def _field_change(model: type, name: str, before: Any, after: Any) -> FieldChange:
+    label = _field_label(model, name)
     if isinstance(before, list) or isinstance(after, list):
         before_list = [str(item) for item in before or []]
         after_list = [str(item) for item in after or []]
@@ -121,10 +123,12 @@ def _field_change(name: str, before: Any, after: Any) -> FieldChange:
     return FieldChange(name=name, label=label, before=_display(before), after=_display(after))
 
 
-def _ordered_changes(changes: dict[str, list[Any]]) -> list[FieldChange]:
-    known = [name for name in STANDARD_TRACKED_FIELDS if name in changes]
-    others = sorted(name for name in changes if name not in STANDARD_TRACKED_FIELDS)
-    return [_field_change(name, *changes[name]) for name in known + others]
+def _ordered_changes(
+    changes: dict[str, list[Any]], *, model: type = ServiceStandard, fields: tuple[str, ...] = STANDARD_TRACKED_FIELDS
+) -> list[FieldChange]:
+    known = [name for name in fields if name in changes]
+    others = sorted(name for name in changes if name not in fields)
+    return [_field_change(model, name, *changes[name]) for name in known + others]
 
 
 def standard_history(*, membership: Membership, standard: ServiceStandard) -> list[RevisionEntry]:
@@ -151,6 +155,27 @@ def standard_history(*, membership: Membership, standard: ServiceStandard) -> li
     ]
 
 
+def organization_history(*, membership: Membership) -> list[RevisionEntry]:
+    """The revisions of the member's organization's settings (vision, promise...), newest first.
+
+    One query: revisions with their editors.
+    """
+    revisions = (
+        OrganizationRevision.objects.of_organization(membership.organization_id)
+        .select_related("edited_by")
+        .order_by("-version")
+    )
+    return [
+        RevisionEntry(
+            version=revision.version,
+            edited_by=revision.edited_by,
+            edited_at=revision.edited_at,
+            changes=_ordered_changes(revision.changes, model=Organization, fields=ORGANIZATION_SETTINGS_FIELDS),
+        )
+        for revision in revisions
+    ]
+
+
 # --- Teams --------------------------------------------------------------------------------------
 
 
@@ -172,6 +197,31 @@ def team_get(*, membership: Membership, team_id: int) -> Team:
     """One team of the member's organization, with its managers; 404 for any other id."""
     return get_object_or_404(
         Team.objects.of_organization(membership.organization_id).prefetch_related("managers"), pk=team_id
+    )
+
+
+def team_members(*, membership: Membership, team: Team) -> QuerySet[Membership]:
+    """The people in `team` (active or not), with their users, by name.
+
+    `team` must come from `team_get`; the organization filter is repeated so that this selector alone
+    can never list another organization's people.
+    """
+    return (
+        Membership.objects.of_organization(membership.organization_id)
+        .filter(team=team)
+        .select_related("user")
+        .order_by("user__name", "user__email", "pk")
+    )
+
+
+def team_member_choices(*, membership: Membership, team: Team) -> QuerySet[Membership]:
+    """Who may be added to `team`: the organization's active members not already in it, with their current team."""
+    return (
+        Membership.objects.of_organization(membership.organization_id)
+        .active()
+        .exclude(team=team)
+        .select_related("user", "team")
+        .order_by("user__name", "user__email", "pk")
     )
 
 

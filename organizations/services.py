@@ -21,11 +21,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from organizations import tasks
+from organizations.permissions import NotPermitted, ensure_actor
 from organizations.models import (
     INVITATION_VALIDITY,
     Invitation,
     Membership,
     Organization,
+    OrganizationRevision,
     Role,
     ServiceStandard,
     ServiceStandardRevision,
@@ -57,22 +59,36 @@ STANDARD_TRACKED_FIELDS: tuple[str, ...] = ("code", "title", "description", "beh
 ORGANIZATION_SETTINGS_FIELDS: tuple[str, ...] = ("name", "vision", "customer_promise", "time_zone")
 
 
-def organization_update(*, organization: Organization, **changes: Any) -> Organization:
-    """Change the organization's name, vision, customer promise or default time zone.
+def organization_update(*, organization: Organization, actor: Membership, **changes: Any) -> OrganizationRevision | None:
+    """Change the organization's name, vision, customer promise or default time zone; keep the history.
 
-    Only the settings fields may change here (the slug is the tenant's stable identity).
+    Only an active admin of the organization may (`NotPermitted` otherwise), and only the settings
+    fields may change (the slug is the tenant's stable identity). Like `standard_update`: in one
+    transaction the organization row is locked, the diff (field -> [before, after]) is taken against
+    the locked row and recorded as the next OrganizationRevision with who and when. Nothing is
+    written when no value changes (returns None). `organization` is updated in place.
     """
+    ensure_actor(actor, organization=organization, roles=(Role.ADMIN,))
     unknown = set(changes) - set(ORGANIZATION_SETTINGS_FIELDS)
     if unknown:
         raise TypeError(f"organization_update() cannot change {', '.join(sorted(unknown))}")
     if "time_zone" in changes:
         validate_time_zone(changes["time_zone"])
     with transaction.atomic():
-        for name, value in changes.items():
-            setattr(organization, name, value)
-        if changes:
-            organization.save(update_fields=list(changes))
-    return organization
+        locked = Organization.objects.select_for_update().get(pk=organization.pk)
+        diff = {name: [getattr(locked, name), value] for name, value in changes.items() if getattr(locked, name) != value}
+        if not diff:
+            return None
+        for name, (_before, after) in diff.items():
+            setattr(locked, name, after)
+        locked.save(update_fields=list(diff))
+        last = OrganizationRevision.objects.filter(organization=locked).order_by("-version").first()
+        revision = OrganizationRevision.objects.create(
+            organization=locked, version=(last.version + 1) if last else 1, edited_by=actor.user, changes=diff
+        )
+    for name in ORGANIZATION_SETTINGS_FIELDS:
+        setattr(organization, name, getattr(locked, name))
+    return revision
 
 
 def _duplicate_code_error(code: str) -> ValidationError:
@@ -207,6 +223,46 @@ def team_delete(*, team: Team) -> None:
     """Delete a team. Its members stay in the organization, without a team."""
     with transaction.atomic():
         team.delete()
+
+
+def team_member_add(*, actor: Membership, team: Team, membership: Membership) -> Membership:
+    """Put a person of the organization in `team` (a person is in one team: this moves them).
+
+    Admins only. Both the team and the person must belong to the actor's organization
+    (`NotPermitted` otherwise: another organization's ids are refused like a page one may not see);
+    a deactivated person is refused with a ValidationError. Adding someone already in the team
+    changes nothing.
+    """
+    ensure_actor(actor, organization=team.organization_id, roles=(Role.ADMIN,))
+    if membership.organization_id != team.organization_id:
+        raise NotPermitted("That person is not a member of this organization.")
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if not locked.is_active:
+            raise ValidationError({"membership": "This person is deactivated; reactivate them first."})
+        if locked.team_id != team.pk:
+            locked.team = team
+            locked.save(update_fields=["team"])
+    return locked
+
+
+def team_member_remove(*, actor: Membership, team: Team, membership: Membership) -> Membership:
+    """Take a person out of `team`: they stay in the organization, without a team.
+
+    Admins only, within their organization (`NotPermitted` otherwise). The row is changed only if
+    the person is still in this team when locked, so a remove racing a move to another team never
+    undoes the move; someone not in the team is a ValidationError.
+    """
+    ensure_actor(actor, organization=team.organization_id, roles=(Role.ADMIN,))
+    if membership.organization_id != team.organization_id:
+        raise NotPermitted("That person is not a member of this organization.")
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if locked.team_id != team.pk:
+            raise ValidationError({"membership": "This person is not in this team."})
+        locked.team = None
+        locked.save(update_fields=["team"])
+    return locked
 
 
 def membership_update(

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from organizations import selectors, services
@@ -23,8 +24,9 @@ from organizations.forms import (
     ServiceStandardForm,
     SwitchOrganizationForm,
     TeamForm,
+    TeamMemberForm,
 )
-from organizations.models import Role
+from organizations.models import Role, Team
 from organizations.tenancy import member_required, set_current_organization
 
 
@@ -56,12 +58,23 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = OrganizationSettingsForm(request.POST)
         if form.is_valid():
-            services.organization_update(organization=organization, **form.cleaned_data)
-            messages.success(request, "Organization settings saved.")
+            revision = services.organization_update(
+                organization=organization, actor=request.membership, **form.cleaned_data
+            )
+            if revision is None:
+                messages.info(request, "Nothing changed in the organization settings.")
+            else:
+                messages.success(request, "Organization settings saved. The previous values are kept in the history.")
             return redirect("organizations:settings")
     else:
         form = OrganizationSettingsForm(initial=OrganizationSettingsForm.initial_for(organization))
     return render(request, "organizations/settings.html", {"form": form, "organization": organization})
+
+
+@member_required(Role.ADMIN)
+def organization_history(request: HttpRequest) -> HttpResponse:
+    revisions = selectors.organization_history(membership=request.membership)
+    return render(request, "organizations/organization_history.html", {"revisions": revisions})
 
 
 # --- Service standards --------------------------------------------------------------------------
@@ -185,7 +198,65 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Team “{team.name}” saved.")
             return redirect("organizations:team_list")
-    return render(request, "organizations/team_form.html", {"form": form, "team": team})
+    return _team_page(request, team, form=form)
+
+
+def _team_page(
+    request: HttpRequest, team: Team, *, form: TeamForm, member_form: TeamMemberForm | None = None
+) -> HttpResponse:
+    """The team page: its settings form, its members, and the form to add someone."""
+    membership = request.membership
+    context = {
+        "form": form,
+        "team": team,
+        "members": list(selectors.team_members(membership=membership, team=team)),
+        "member_form": member_form
+        or TeamMemberForm(member_choices=selectors.team_member_choices(membership=membership, team=team)),
+    }
+    return render(request, "organizations/team_form.html", context)
+
+
+@member_required(Role.ADMIN)
+def team_member_add(request: HttpRequest, team_id: int) -> HttpResponse:
+    membership = request.membership
+    team = selectors.team_get(membership=membership, team_id=team_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = TeamMemberForm(
+        request.POST, member_choices=selectors.team_member_choices(membership=membership, team=team)
+    )
+    if form.is_valid():
+        person = form.cleaned_data["membership"]
+        try:
+            services.team_member_add(actor=membership, team=team, membership=person)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{person.user.display_name} is now in “{team.name}”.")
+            return redirect(reverse("organizations:team_edit", kwargs={"team_id": team.pk}) + "#members")
+    team_form = TeamForm(
+        initial=TeamForm.initial_for(team),
+        organization_id=membership.organization_id,
+        manager_choices=selectors.team_manager_choices(membership=membership),
+        team=team,
+    )
+    return _team_page(request, team, form=team_form, member_form=form)
+
+
+@member_required(Role.ADMIN)
+def team_member_remove(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
+    membership = request.membership
+    team = selectors.team_get(membership=membership, team_id=team_id)
+    person = selectors.membership_get(membership=membership, membership_id=membership_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        services.team_member_remove(actor=membership, team=team, membership=person)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{person.user.display_name} is no longer in “{team.name}” (and has no team now).")
+    return redirect(reverse("organizations:team_edit", kwargs={"team_id": team.pk}) + "#members")
 
 
 @member_required(Role.ADMIN)

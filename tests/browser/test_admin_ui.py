@@ -12,11 +12,13 @@ from playwright.sync_api import Page, expect
 from courses.demo import seed_demo_courses
 from courses.models import Course
 from organizations.demo import DemoOrganization
+from organizations.models import Membership
 from tests import factories
 from tests.browser.conftest import (
     DESKTOP,
     PHONE,
     assert_no_horizontal_overflow,
+    menu,
     open_menu,
     shot,
     sign_in,
@@ -273,4 +275,56 @@ def test_lesson_editor_previews_the_markdown_as_learners_will_see_it(
     preview_box = page.locator(".markdown-preview").bounding_box()
     assert preview_box["x"] > editor_box["x"] + editor_box["width"] - 1
     shot(page, "desktop-lesson-preview")
+    console.assert_none()
+
+
+def test_admin_adds_and_removes_team_members_on_a_phone_and_reads_the_settings_history(
+    new_context, console, demo
+):
+    page = new_context(**PHONE).new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # "Take … out of the team?"
+    sign_in(page, demo.admin.user.email)
+    menu(page, "Teams")
+    team = demo.organization.teams.order_by("name").first()
+    page.get_by_role("link", name=team.name).click()
+    members = page.locator("#members table.stack-on-phone tbody tr")
+    count = members.count()
+    assert count > 0
+
+    newcomer = (
+        Membership.objects.filter(organization=demo.organization, is_active=True)
+        .exclude(team=team)
+        .first()
+    )
+    page.get_by_label("Add a person").select_option(str(newcomer.pk))
+    page.get_by_role("button", name="Add to the team").click()
+    expect(page.locator(".messages")).to_contain_text(
+        f"{newcomer.user.display_name} is now in “{team.name}”."
+    )
+    expect(members).to_have_count(count + 1)
+    assert_no_horizontal_overflow(page)
+    shot(page, "phone-team-members")
+
+    page.get_by_role(
+        "button", name=f"Remove {newcomer.user.display_name} from the team"
+    ).click()
+    expect(page.locator(".messages")).to_contain_text("is no longer in")
+    expect(members).to_have_count(count)
+    newcomer.refresh_from_db()
+    assert newcomer.team is None
+
+    menu(page, "Organization")
+    page.get_by_label("Customer-experience promise").fill(
+        "We treat your ride like our own, every time."
+    )
+    page.get_by_role("button", name="Save settings").click()
+    page.get_by_role("link", name="History of changes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "History of the vision and promise"
+    )
+    expect(page.locator("article.diff ins").first).to_have_text(
+        "We treat your ride like our own, every time."
+    )
+    assert_no_horizontal_overflow(page)
+    shot(page, "phone-organization-history")
     console.assert_none()

@@ -6,7 +6,13 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from organizations import services
-from organizations.models import Role, ServiceStandard, ServiceStandardRevision
+from organizations.models import (
+    OrganizationRevision,
+    Role,
+    ServiceStandard,
+    ServiceStandardRevision,
+)
+from organizations.permissions import NotPermitted
 from tests import factories
 
 # --- Service standards ------------------------------------------------------------------------
@@ -41,11 +47,17 @@ def test_two_edits_write_two_revisions_with_their_diffs_and_editors(acme, alice)
     # given
     other_admin = factories.member(acme, Role.ADMIN)
     standard = services.standard_create(
-        organization=acme, actor=alice.user, code="S1", title="Greet", behaviors=["Smiles"]
+        organization=acme,
+        actor=alice.user,
+        code="S1",
+        title="Greet",
+        behaviors=["Smiles"],
     )
 
     # when
-    first = services.standard_update(standard=standard, actor=alice.user, title="Greet every guest")
+    first = services.standard_update(
+        standard=standard, actor=alice.user, title="Greet every guest"
+    )
     second = services.standard_update(
         standard=standard,
         actor=other_admin.user,
@@ -78,12 +90,21 @@ def test_two_edits_write_two_revisions_with_their_diffs_and_editors(acme, alice)
 
 def test_an_edit_that_changes_nothing_writes_nothing(acme, alice):
     standard = services.standard_create(
-        organization=acme, actor=alice.user, code="S1", title="Greet", behaviors=["Smiles"]
+        organization=acme,
+        actor=alice.user,
+        code="S1",
+        title="Greet",
+        behaviors=["Smiles"],
     )
     updated_at = ServiceStandard.objects.get(pk=standard.pk).updated_at
 
     revision = services.standard_update(
-        standard=standard, actor=alice.user, code="S1", title="Greet", behaviors=["Smiles"], is_active=True
+        standard=standard,
+        actor=alice.user,
+        code="S1",
+        title="Greet",
+        behaviors=["Smiles"],
+        is_active=True,
     )
 
     assert revision is None
@@ -94,12 +115,16 @@ def test_an_edit_that_changes_nothing_writes_nothing(acme, alice):
 
 def test_the_diff_is_computed_against_the_stored_row_not_a_stale_instance(acme, alice):
     # given two admins loaded the same standard; the first saves a new title
-    standard = services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+    standard = services.standard_create(
+        organization=acme, actor=alice.user, code="S1", title="Greet"
+    )
     stale_copy = ServiceStandard.objects.get(pk=standard.pk)
     services.standard_update(standard=standard, actor=alice.user, title="Greet warmly")
 
     # when the second one saves from the stale copy
-    revision = services.standard_update(standard=stale_copy, actor=alice.user, title="Greet quickly")
+    revision = services.standard_update(
+        standard=stale_copy, actor=alice.user, title="Greet quickly"
+    )
 
     # then "before" is what was really stored, and the version keeps counting
     assert revision.changes == {"title": ["Greet warmly", "Greet quickly"]}
@@ -107,27 +132,41 @@ def test_the_diff_is_computed_against_the_stored_row_not_a_stale_instance(acme, 
 
 
 def test_deactivating_is_a_recorded_revision(acme, alice):
-    standard = services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+    standard = services.standard_create(
+        organization=acme, actor=alice.user, code="S1", title="Greet"
+    )
 
-    revision = services.standard_update(standard=standard, actor=alice.user, is_active=False)
+    revision = services.standard_update(
+        standard=standard, actor=alice.user, is_active=False
+    )
 
     assert revision.changes == {"is_active": [True, False]}
     assert ServiceStandard.objects.get(pk=standard.pk).is_active is False
 
 
 def test_standard_update_refuses_fields_that_are_not_versioned(acme, alice):
-    standard = services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+    standard = services.standard_create(
+        organization=acme, actor=alice.user, code="S1", title="Greet"
+    )
 
     with pytest.raises(TypeError):
-        services.standard_update(standard=standard, actor=alice.user, organization_id=999)
+        services.standard_update(
+            standard=standard, actor=alice.user, organization_id=999
+        )
 
 
 def test_a_duplicate_code_is_a_validation_error_not_an_integrity_error(acme, alice):
-    services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
-    other = services.standard_create(organization=acme, actor=alice.user, code="S2", title="Listen")
+    services.standard_create(
+        organization=acme, actor=alice.user, code="S1", title="Greet"
+    )
+    other = services.standard_create(
+        organization=acme, actor=alice.user, code="S2", title="Listen"
+    )
 
     with pytest.raises(ValidationError) as create_error:
-        services.standard_create(organization=acme, actor=alice.user, code="S1", title="Again")
+        services.standard_create(
+            organization=acme, actor=alice.user, code="S1", title="Again"
+        )
     with pytest.raises(ValidationError) as update_error:
         services.standard_update(standard=other, actor=alice.user, code="S1")
 
@@ -137,9 +176,13 @@ def test_a_duplicate_code_is_a_validation_error_not_an_integrity_error(acme, ali
 
 
 def test_the_same_code_may_exist_in_two_organizations(acme, globex, alice, charlie):
-    services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+    services.standard_create(
+        organization=acme, actor=alice.user, code="S1", title="Greet"
+    )
 
-    standard = services.standard_create(organization=globex, actor=charlie.user, code="S1", title="Greet")
+    standard = services.standard_create(
+        organization=globex, actor=charlie.user, code="S1", title="Greet"
+    )
 
     assert standard.organization == globex
 
@@ -148,14 +191,18 @@ def test_the_same_code_may_exist_in_two_organizations(acme, globex, alice, charl
 
 
 def test_team_create_sets_its_managers(acme, alice, bob):
-    team = services.team_create(organization=acme, name="Front desk", managers=[bob, alice])
+    team = services.team_create(
+        organization=acme, name="Front desk", managers=[bob, alice]
+    )
 
     assert set(team.managers.all()) == {alice, bob}
 
 
 def test_a_team_manager_from_another_organization_is_refused(acme, bob, charlie):
     with pytest.raises(ValidationError) as error:
-        services.team_create(organization=acme, name="Front desk", managers=[bob, charlie])
+        services.team_create(
+            organization=acme, name="Front desk", managers=[bob, charlie]
+        )
 
     assert "managers" in error.value.message_dict
     assert not acme.teams.exists()
@@ -248,7 +295,9 @@ def test_an_admin_of_another_organization_does_not_count(alice, charlie):
 def test_membership_update_changes_the_fields(acme, alice, carol):
     team = factories.TeamFactory(organization=acme)
 
-    updated = _update(carol, role=Role.MANAGER, team=team, job_title="Concierge", can_author=True)
+    updated = _update(
+        carol, role=Role.MANAGER, team=team, job_title="Concierge", can_author=True
+    )
 
     carol.refresh_from_db()
     assert (carol.role, carol.team, carol.job_title, carol.can_author) == (
@@ -272,7 +321,9 @@ def test_a_team_of_another_organization_is_refused(globex, carol):
 
 
 def test_a_manager_made_employee_stops_managing_teams(acme, alice, bob):
-    team = services.team_create(organization=acme, name="Front desk", managers=[bob, alice])
+    team = services.team_create(
+        organization=acme, name="Front desk", managers=[bob, alice]
+    )
 
     _update(bob, role=Role.EMPLOYEE)
 
@@ -282,9 +333,14 @@ def test_a_manager_made_employee_stops_managing_teams(acme, alice, bob):
 # --- Organization settings --------------------------------------------------------------------
 
 
-def test_organization_update_changes_the_settings(acme):
+def test_organization_update_changes_the_settings(acme, alice):
     services.organization_update(
-        organization=acme, name="Acme Resorts", vision="Be loved.", customer_promise="We listen.", time_zone="Asia/Tokyo"
+        organization=acme,
+        actor=alice,
+        name="Acme Resorts",
+        vision="Be loved.",
+        customer_promise="We listen.",
+        time_zone="Asia/Tokyo",
     )
 
     acme.refresh_from_db()
@@ -296,8 +352,145 @@ def test_organization_update_changes_the_settings(acme):
     )
 
 
-def test_organization_update_refuses_an_unknown_time_zone_and_other_fields(acme):
+def test_organization_update_refuses_an_unknown_time_zone_and_other_fields(acme, alice):
     with pytest.raises(ValidationError):
-        services.organization_update(organization=acme, time_zone="Mars/Olympus")
+        services.organization_update(
+            organization=acme, actor=alice, time_zone="Mars/Olympus"
+        )
     with pytest.raises(TypeError):
-        services.organization_update(organization=acme, slug="taken")
+        services.organization_update(organization=acme, actor=alice, slug="taken")
+
+
+def test_organization_update_keeps_each_change_of_the_vision_and_promise_as_a_revision(
+    acme, alice
+):
+    # given
+    acme.vision, acme.customer_promise = "Old vision", "Old promise"
+    acme.save()
+
+    # when
+    first = services.organization_update(
+        organization=acme,
+        actor=alice,
+        vision="New vision",
+        customer_promise="Old promise",
+    )
+    second = services.organization_update(
+        organization=acme, actor=alice, customer_promise="New promise"
+    )
+
+    # then: only what changed is recorded, versions count up, with who changed it
+    assert (first.version, second.version) == (1, 2)
+    assert first.changes == {"vision": ["Old vision", "New vision"]}
+    assert second.changes == {"customer_promise": ["Old promise", "New promise"]}
+    assert first.edited_by == alice.user
+    assert list(
+        OrganizationRevision.objects.of_organization(acme.pk).values_list(
+            "version", flat=True
+        )
+    ) == [2, 1]
+    assert acme.customer_promise == "New promise"  # the caller's object is up to date
+
+
+def test_organization_update_without_a_change_writes_nothing(acme, alice):
+    assert (
+        services.organization_update(
+            organization=acme, actor=alice, vision=acme.vision, name=acme.name
+        )
+        is None
+    )
+    assert not OrganizationRevision.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["bob", "carol", "charlie"])
+def test_only_an_admin_of_the_organization_may_change_its_settings(acme, who, request):
+    actor = request.getfixturevalue(
+        who
+    )  # a manager, an employee, another organization's admin
+    with pytest.raises(NotPermitted):
+        services.organization_update(organization=acme, actor=actor, vision="Hijacked")
+    acme.refresh_from_db()
+    assert acme.vision != "Hijacked"
+    assert not OrganizationRevision.objects.exists()
+
+
+# --- Team members -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def front(acme, bob):
+    return factories.TeamFactory(organization=acme, name="Front desk")
+
+
+@pytest.fixture
+def back(acme):
+    return factories.TeamFactory(organization=acme, name="Back office")
+
+
+def test_team_member_add_moves_a_person_into_the_team(alice, carol, front, back):
+    carol.team = back
+    carol.save()
+
+    services.team_member_add(actor=alice, team=front, membership=carol)
+
+    carol.refresh_from_db()
+    assert carol.team == front
+    services.team_member_add(
+        actor=alice, team=front, membership=carol
+    )  # again: nothing changes
+    carol.refresh_from_db()
+    assert carol.team == front
+
+
+def test_team_member_remove_leaves_the_person_in_the_organization_without_a_team(
+    alice, carol, front
+):
+    carol.team = front
+    carol.save()
+
+    services.team_member_remove(actor=alice, team=front, membership=carol)
+
+    carol.refresh_from_db()
+    assert carol.team is None and carol.is_active
+
+
+def test_team_member_remove_of_someone_in_another_team_changes_nothing(
+    alice, carol, front, back
+):
+    carol.team = back
+    carol.save()
+    with pytest.raises(ValidationError):
+        services.team_member_remove(actor=alice, team=front, membership=carol)
+    carol.refresh_from_db()
+    assert carol.team == back
+
+
+def test_a_deactivated_person_is_not_added(alice, carol, front):
+    carol.is_active = False
+    carol.save()
+    with pytest.raises(ValidationError):
+        services.team_member_add(actor=alice, team=front, membership=carol)
+    carol.refresh_from_db()
+    assert carol.team is None
+
+
+@pytest.mark.parametrize("who", ["bob", "carol", "charlie"])
+def test_only_an_admin_of_the_organization_changes_team_members(
+    who, request, carol, front
+):
+    actor = request.getfixturevalue(who)
+    with pytest.raises(NotPermitted):
+        services.team_member_add(actor=actor, team=front, membership=carol)
+    carol.team = front
+    carol.save()
+    with pytest.raises(NotPermitted):
+        services.team_member_remove(actor=actor, team=front, membership=carol)
+    carol.refresh_from_db()
+    assert carol.team == front
+
+
+def test_a_person_of_another_organization_is_never_added(alice, charlie, front):
+    with pytest.raises(NotPermitted):
+        services.team_member_add(actor=alice, team=front, membership=charlie)
+    charlie.refresh_from_db()
+    assert charlie.team is None

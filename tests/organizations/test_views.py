@@ -16,6 +16,7 @@ from tests.conftest import client_for
 
 ADMIN_PAGES = [
     ("organizations:settings", {}),
+    ("organizations:organization_history", {}),
     ("organizations:standard_list", {}),
     ("organizations:standard_create", {}),
     ("organizations:standard_edit", {"standard_id": "standard"}),
@@ -577,3 +578,117 @@ def test_the_history_page_uses_a_constant_number_of_queries(edits, acme, alice, 
     with django_assert_num_queries(5):
         response = client.get(url)
     assert len(response.context["revisions"]) == edits + 1
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_a_teams_page_uses_a_constant_number_of_queries(size, acme, alice, bob, django_assert_num_queries):
+    # given a team of `size // 3 + 1`-ish members among `size` people
+    _grow_acme(acme, bob, size)
+    team = Team.objects.of_organization(acme.pk).order_by("pk").first()
+    client = client_for(alice)
+    url = reverse("organizations:team_edit", kwargs={"team_id": team.pk})
+
+    # when / then: session, user, membership; the team with its managers (2); manager choices;
+    # the members with their users; the people who may be added, with their teams
+    with django_assert_num_queries(8):
+        response = client.get(url)
+    assert len(response.context["members"]) == team.members.count() > 0
+
+
+# --- A team's members -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def front_desk(acme, alice):
+    return services.team_create(organization=acme, name="Front desk", managers=[alice])
+
+
+def test_a_teams_page_lists_its_members_and_adds_and_removes_people(acme, alice, carol, front_desk):
+    client = client_for(alice)
+    page = reverse("organizations:team_edit", kwargs={"team_id": front_desk.pk})
+    assert "Nobody is in this team yet." in client.get(page).content.decode()
+
+    # when: carol is added from the page's form
+    response = client.post(
+        reverse("organizations:team_member_add", kwargs={"team_id": front_desk.pk}), {"membership": carol.pk}, follow=True
+    )
+
+    # then
+    carol.refresh_from_db()
+    assert carol.team == front_desk
+    html = response.content.decode()
+    assert "Carol Employee is now in “Front desk”." in html
+    assert [member.pk for member in response.context["members"]] == [carol.pk]
+    assert carol.pk not in {choice.pk for choice in response.context["member_form"].fields["membership"].queryset}
+
+    # when: removed again
+    remove = reverse("organizations:team_member_remove", kwargs={"team_id": front_desk.pk, "membership_id": carol.pk})
+    assert client.get(remove).status_code == 405
+    response = client.post(remove, follow=True)
+    carol.refresh_from_db()
+    assert carol.team is None
+    assert response.context["members"] == []
+
+
+def test_another_organizations_person_cannot_be_added_or_removed(acme, alice, charlie, front_desk):
+    client = client_for(alice)
+
+    added = client.post(reverse("organizations:team_member_add", kwargs={"team_id": front_desk.pk}), {"membership": charlie.pk})
+    removed = client.post(
+        reverse("organizations:team_member_remove", kwargs={"team_id": front_desk.pk, "membership_id": charlie.pk})
+    )
+
+    assert added.status_code == 200 and added.context["member_form"].errors["membership"]
+    assert removed.status_code == 404
+    charlie.refresh_from_db()
+    assert charlie.team is None
+
+
+def test_team_members_are_changed_by_admins_only(bob, carol, front_desk):
+    add = reverse("organizations:team_member_add", kwargs={"team_id": front_desk.pk})
+    remove = reverse("organizations:team_member_remove", kwargs={"team_id": front_desk.pk, "membership_id": carol.pk})
+    for persona in (bob, carol):
+        client = client_for(persona)
+        assert client.post(add, {"membership": carol.pk}).status_code == 404
+        assert client.post(remove).status_code == 404
+    carol.refresh_from_db()
+    assert carol.team is None
+
+
+# --- History of the organization settings ----------------------------------------------------------
+
+
+def test_saving_the_settings_records_the_vision_and_promise_in_the_history(acme, alice):
+    client = client_for(alice)
+    settings_page = client.get(reverse("organizations:settings")).content.decode()
+    history_url = reverse("organizations:organization_history")
+    assert f'href="{history_url}"' in settings_page
+
+    client.post(
+        reverse("organizations:settings"),
+        {"name": acme.name, "vision": "Every guest leaves happier.", "customer_promise": acme.customer_promise, "time_zone": acme.time_zone},
+    )
+    unchanged = client.post(
+        reverse("organizations:settings"),
+        {"name": acme.name, "vision": "Every guest leaves happier.", "customer_promise": acme.customer_promise, "time_zone": acme.time_zone},
+        follow=True,
+    )
+    assert "Nothing changed in the organization settings." in unchanged.content.decode()
+
+    response = client.get(history_url)
+    html = response.content.decode()
+    [revision] = response.context["revisions"]
+    assert revision.edited_by == alice.user
+    assert [(change.label, change.after) for change in revision.changes] == [
+        ("Vision statement", "Every guest leaves happier.")
+    ]
+    assert "<ins>Every guest leaves happier.</ins>" in html
+
+
+def test_the_settings_history_shows_only_the_own_organizations_changes(acme, alice, globex, charlie):
+    services.organization_update(organization=globex, actor=charlie, vision="Globex secret vision")
+
+    response = client_for(alice).get(reverse("organizations:organization_history"))
+
+    assert response.context["revisions"] == []
+    assert "Globex secret vision" not in response.content.decode()
