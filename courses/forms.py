@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -135,10 +137,21 @@ class ChoiceForm(forms.Form):
 
 
 class BaseChoiceFormSet(forms.BaseFormSet):
+    # The ids of the edited question's own choices; a posted id outside them (another question's,
+    # another organization's) is refused rather than silently treated as a new choice.
+    known_ids: frozenset[int] = frozenset()
+
     def add_fields(self, form, index) -> None:
         super().add_fields(form, index)
         if "DELETE" in form.fields:
             form.fields["DELETE"].label = "Remove this choice"
+
+    def clean(self) -> None:
+        super().clean()
+        for form in self.forms:
+            choice_id = (getattr(form, "cleaned_data", None) or {}).get("id")
+            if choice_id is not None and choice_id not in self.known_ids:
+                raise ValidationError("A choice that is not one of this question's was posted; reload the page.")
 
     def choice_inputs(self) -> list[ChoiceInput]:
         """The filled-in rows, in order; blank rows and rows ticked for removal are left out."""
@@ -172,7 +185,9 @@ def choice_formset(*, data=None, question=None) -> BaseChoiceFormSet:
         ]
     else:
         initial = [{}, {}]
-    return ChoiceFormSet(data=data, initial=initial, prefix="choices")
+    formset = ChoiceFormSet(data=data, initial=initial, prefix="choices")
+    formset.known_ids = frozenset(row["id"] for row in initial if row.get("id") is not None)
+    return formset
 
 
 TRUE_FALSE_ANSWERS = [("true", "True"), ("false", "False")]
@@ -250,6 +265,9 @@ class QuestionForm(forms.Form):
         return cleaned
 
 
+_PROGRAM_COURSE_FIELD = re.compile(r"course_(\d+)_(?:include|position)")
+
+
 class ProgramForm(forms.Form):
     """Title, description, and which of the organization's courses the program lists, in what order.
 
@@ -276,6 +294,16 @@ class ProgramForm(forms.Form):
                 label=f"Position of “{course.title}”", min_value=1, max_value=999, initial=position, required=False
             )
             self.course_rows.append((course, self[include_name], self[position_name]))
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        listed = {course.pk for course in self.courses}
+        posted = {int(match[1]) for key in self.data if (match := _PROGRAM_COURSE_FIELD.fullmatch(key))}
+        if posted - listed:
+            # A course id this form does not offer (another organization's, an archived one) is an
+            # error, not silently dropped: the author would otherwise save a program without it.
+            raise ValidationError("Choose courses of your organization only; reload the page and try again.")
+        return cleaned
 
     def selected_courses(self) -> list[Course]:
         """The included courses ordered by position (ties keep the listed order)."""
@@ -341,6 +369,9 @@ class QuestionImportForm(forms.Form):
         return cleaned
 
 
+_TAGGED_QUESTION_FIELD = re.compile(r"question_(\d+)")
+
+
 class QuestionTaggingForm(forms.Form):
     """Standards for each listed question: one group of checkboxes per question.
 
@@ -363,6 +394,14 @@ class QuestionTaggingForm(forms.Form):
                 },
             )
             self.rows.append((question, self[name]))
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        listed = {question.pk for question, _ in self.rows}
+        posted = {int(match[1]) for key in self.data if (match := _TAGGED_QUESTION_FIELD.fullmatch(key))}
+        if posted - listed:
+            raise ValidationError("Tag questions of this course only; reload the page and try again.")
+        return cleaned
 
     def standards_by_question(self) -> dict[int, list[ServiceStandard]]:
         """Question id → the standards ticked for it (questions left blank are left out)."""

@@ -14,7 +14,6 @@ integer seen in a page or a form says which model and which organization it belo
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,11 +171,18 @@ class World:
     organization: Organization
     people: dict[str, object]
     url_kwargs: dict[str, object]
+    # Other values for some URL arguments (a draft course with its lesson and untagged question), so
+    # that pages showing other states of an object are swept too.
+    url_variants: list[dict[str, object]] = field(default_factory=list)
     objects: dict[type[models.Model], list[models.Model]] = field(default_factory=dict)
 
     def first(self, model: type[models.Model]) -> models.Model | None:
         rows = self.objects.get(model) or []
         return rows[0] if rows else None
+
+    def all_url_kwargs(self) -> list[dict[str, object]]:
+        """The URL arguments, then each variant laid over them."""
+        return [self.url_kwargs] + [{**self.url_kwargs, **variant} for variant in self.url_variants]
 
     def client(self, persona: str):
         from tests.conftest import client_for
@@ -224,6 +230,9 @@ def build_world(key: str) -> World:
     for lesson in lessons:
         lesson_complete(membership=employee, lesson=lesson)
     certificate = employee.course_progress.get(course=course).certificate
+    # Everyone has a knowledge check open (the employee a retry), so its form shows however a check starts.
+    for membership in people.values():
+        attempt_start(membership=membership, course=course)
 
     world = World(
         key=key,
@@ -243,6 +252,9 @@ def build_world(key: str) -> World:
             "code": certificate.code,
         },
     )
+    world.url_variants = [
+        {"course_id": draft.pk, "lesson_id": draft_lesson.pk, "question_id": draft_question.pk},
+    ]
     for model, path in organization_owned_models().items():
         world.objects[model] = list(model._default_manager.filter(**{f"{path}_id": organization.pk}).order_by("pk"))
     world.objects[Organization] = [organization]
@@ -267,52 +279,52 @@ def _all_tables() -> list[str]:
 
 
 def row_counts() -> dict[str, int]:
-    """Rows per project table (and many-to-many table)."""
-    counts = {}
+    """Rows per project table (and many-to-many table), in one query."""
+    tables = _all_tables()
+    sql = " UNION ALL ".join(f"SELECT %s, count(*) FROM \"{table}\"" for table in tables)  # noqa: S608
     with connection.cursor() as cursor:
-        for table in _all_tables():
-            cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608 (table names from the app registry)
-            counts[table] = cursor.fetchone()[0]
-    return counts
+        cursor.execute(sql, tables)
+        return dict(cursor.fetchall())
+
+
+def _digest_sql(label: str, table: str, queryset) -> tuple[str, list]:
+    """SQL for one (label, md5 of the rows whose id the queryset selects) row."""
+    inner, params = queryset.values("pk").query.sql_with_params()
+    sql = (
+        f"SELECT %s, md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) "  # noqa: S608
+        f'FROM "{table}" t WHERE t.id IN ({inner})'
+    )
+    return sql, [label, *params]
 
 
 def organization_fingerprint(organization: Organization) -> dict[str, str]:
     """A digest of every row the organization owns (and of its members' users), table by table.
 
-    Nothing another organization's people do may change it.
+    Nothing another organization's people do may change it. One query.
     """
-    digests = {}
-    owned = dict(organization_owned_models())
-    owned[Organization] = "pk"
+    owned = organization_owned_models()
+    parts = []
     for model, path in owned.items():
-        lookup = "pk" if path == "pk" else f"{path}_id"
-        rows = model._default_manager.filter(**{lookup: organization.pk}).order_by("pk").values_list()
-        digests[model._meta.label] = hashlib.md5(repr(list(rows)).encode(), usedforsecurity=False).hexdigest()
-    user_model = apps.get_model(settings.AUTH_USER_MODEL)
-    users = user_model.objects.filter(memberships__organization=organization).order_by("pk").values_list()
-    digests[user_model._meta.label] = hashlib.md5(repr(list(users)).encode(), usedforsecurity=False).hexdigest()
-    for model in project_models():
+        rows = model._default_manager.filter(**{f"{path}_id": organization.pk})
+        parts.append(_digest_sql(model._meta.label, model._meta.db_table, rows))
         for m2m in model._meta.local_many_to_many:
             through = m2m.remote_field.through
-            source = m2m.m2m_field_name()
-            path = organization_owned_models().get(model)
-            if path is None:
-                continue
-            rows = (
-                through.objects.filter(**{f"{source}__{path}_id": organization.pk})
-                .order_by("pk")
-                .values_list()
-            )
-            digests[through._meta.db_table] = hashlib.md5(
-                repr(list(rows)).encode(), usedforsecurity=False
-            ).hexdigest()
-    return digests
+            links = through.objects.filter(**{f"{m2m.m2m_field_name()}__{path}_id": organization.pk})
+            parts.append(_digest_sql(through._meta.db_table, through._meta.db_table, links))
+    parts.append(_digest_sql("Organization", Organization._meta.db_table, Organization.objects.filter(pk=organization.pk)))
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    users = user_model.objects.filter(memberships__organization=organization)
+    parts.append(_digest_sql(user_model._meta.label, user_model._meta.db_table, users))
+    sql = " UNION ALL ".join(f"({part})" for part, _ in parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param for _, params in parts for param in params])
+        return dict(cursor.fetchall())
 
 
 def cross_organization_references() -> list[str]:
     """Rows that point at a row of another organization: a foreign id written where it must not be.
 
-    Checks every foreign key and many-to-many link between two organization-owned models.
+    Checks every foreign key and many-to-many link between two organization-owned models, in one query.
     """
     owned = organization_owned_models()
     found = []
@@ -323,21 +335,22 @@ def cross_organization_references() -> list[str]:
             target_path = owned.get(fk.related_model)
             if fk.related_model is Organization or target_path is None:
                 continue
-            bad = (
+            found.append(
                 model._default_manager.filter(**{f"{fk.name}__isnull": False})
                 .exclude(**{f"{fk.name}__{target_path}_id": models.F(f"{path}_id")})
-                .values_list("pk", flat=True)
+                .values_list(models.Value(f"{model._meta.label}.{fk.name}"), "pk")
             )
-            found += [f"{model._meta.label}#{pk}.{fk.name}" for pk in bad]
         for m2m in model._meta.local_many_to_many:
             target_path = owned.get(m2m.related_model)
             if target_path is None:
                 continue
             through = m2m.remote_field.through
             source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
-            bad = through.objects.exclude(
-                **{f"{target}__{target_path}_id": models.F(f"{source}__{path}_id")}
-            ).values_list("pk", flat=True)
-            found += [f"{through._meta.db_table}#{pk}" for pk in bad]
-    return found
-
+            found.append(
+                through.objects.exclude(**{f"{target}__{target_path}_id": models.F(f"{source}__{path}_id")})
+                .values_list(models.Value(through._meta.db_table), "pk")
+            )
+    if not found:
+        return []
+    first, *rest = [queryset.order_by() for queryset in found]
+    return [f"{label}#{pk}" for label, pk in first.union(*rest, all=True)]
