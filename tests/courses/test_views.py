@@ -184,9 +184,10 @@ def test_forged_course_of_another_organization_cannot_join_a_program(alice, acme
             f"course_{foreign.pk}_include": "on", f"course_{foreign.pk}_position": "2",
         },
     )
-    assert response.status_code == 302
-    program = Program.objects.get(title="Onboarding")
-    assert list(program.courses.all()) == [mine]
+    # A course the form does not offer is refused, not silently dropped (tests/test_tenancy.py).
+    assert response.status_code == 200
+    assert "Choose courses of your organization only" in response.content.decode()
+    assert not Program.objects.filter(title="Onboarding").exists()
 
 
 # --- Courses -----------------------------------------------------------------------------------------
@@ -458,6 +459,36 @@ def test_edit_a_question_keeps_choice_ids(alice, world, s2):
     assert response.status_code == 302
     assert [(c.pk, c.credit_percent) for c in question.choices.all()] == [(first.pk, 50), (second.pk, 50)]
     assert list(question.standards.all()) == [s2]
+
+
+def test_a_choice_id_of_another_question_is_refused_not_treated_as_new(alice, world, globex):
+    course, _, question, _ = world
+    first, second = question.choices.all()
+    foreign = factories.ChoiceFactory(question=factories.QuestionFactory(course=factories.CourseFactory(organization=globex)))
+    data = question_post(kind="single", standards=[question.standards.get().pk], rows=[("A", True, ""), ("B", False, "")])
+    data.update({"choices-0-id": first.pk, "choices-1-id": foreign.pk, "choices-INITIAL_FORMS": "2"})
+
+    response = client_for(alice).post(
+        reverse("courses:question_edit", kwargs={"course_id": course.pk, "question_id": question.pk}), data
+    )
+
+    assert response.status_code == 200
+    assert "not one of this question" in response.content.decode()
+    assert set(question.choices.all()) == {first, second}
+
+
+def test_tagging_a_question_the_review_page_does_not_list_is_refused(alice, course, s1, globex):
+    untagged = factories.QuestionFactory(course=course)
+    foreign = factories.QuestionFactory(course=factories.CourseFactory(organization=globex))
+
+    response = client_for(alice).post(
+        reverse("courses:question_review", kwargs={"course_id": course.pk}),
+        {f"question_{untagged.pk}": [s1.pk], f"question_{foreign.pk}": [s1.pk]},
+    )
+
+    assert response.status_code == 200
+    assert "Tag questions of this course only" in response.content.decode()
+    assert not untagged.standards.exists() and not foreign.standards.exists()
 
 
 def test_question_edit_form_shows_the_current_choices(alice, world):
