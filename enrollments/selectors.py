@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, IntegerField, Max, Model, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, Max, Model, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 
 from courses.models import Course, CourseStatus, Lesson, Question
@@ -373,21 +374,104 @@ def lesson_page_for(*, membership: Membership, lesson: Lesson) -> LessonPage:
 
 
 def attempt_for(*, membership: Membership, attempt_id: int) -> Attempt | None:
-    """One of the member's own attempts at a published course of their organization; None otherwise.
+    """One of the member's own attempts at a course of their organization; None otherwise.
 
-    Loaded with its progress, course and certificate (one query).
+    Whatever the course's status: what a person did stays theirs to read after the course is
+    unpublished or archived (the result page offers no retry then; submitting still requires a
+    published course, see services.attempt_submit). Loaded with its progress, course and
+    certificate (one query).
     """
     return (
         Attempt.objects.of_organization(membership.organization_id)
-        .filter(
-            pk=attempt_id,
-            progress__membership=membership,
-            progress__course__status=CourseStatus.PUBLISHED,
-        )
+        .filter(pk=attempt_id, progress__membership=membership)
         .select_related("progress__course", "progress__certificate")
         .defer("progress__course__cover_image")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class CheckPage:
+    """The knowledge-check page: the open attempt to show, or what the start page says."""
+
+    course: Course
+    attempt: Attempt | None
+    next_number: int
+
+
+def check_page_for(*, membership: Membership, course_id: int) -> CheckPage | None:
+    """A published course of the member's organization with the member's open attempt, if any.
+
+    Reads only: a GET of the check never starts an attempt (the start page POSTs). Two queries when
+    an attempt is open, one otherwise; None if the course is not visible.
+    """
+    own = Attempt.objects.filter(progress__membership=membership, progress__course=OuterRef("pk")).order_by()
+    course = (
+        Course.objects.of_organization(membership.organization_id)
+        .published()
+        .filter(pk=course_id)
+        .annotate(
+            question_count=_count_of(Question, "course"),
+            open_attempt_id=Subquery(own.filter(status=AttemptStatus.IN_PROGRESS).values("pk")[:1]),
+            last_number=Subquery(own.order_by("-number").values("number")[:1]),
+        )
+        .defer("cover_image")
+        .first()
+    )
+    if course is None:
+        return None
+    attempt = None
+    if course.open_attempt_id is not None:
+        attempt = Attempt.objects.filter(pk=course.open_attempt_id, status=AttemptStatus.IN_PROGRESS).first()
+    return CheckPage(course=course, attempt=attempt, next_number=(course.last_number or 0) + 1)
+
+
+@dataclass(frozen=True)
+class EarlierCourse:
+    """A course no longer offered (unpublished or archived) that the person took: their record of it."""
+
+    title: str
+    completed_at: Any
+    certificate: Certificate | None
+    attempts: list[Attempt]
+
+
+def earlier_courses_for(*, membership: Membership) -> list[EarlierCourse]:
+    """The member's courses that are no longer published but in which they submitted an attempt or
+    earned a certificate, with those attempts: two queries whatever the number.
+
+    Titles come from the latest attempt's snapshot when there is one (what the person took), else
+    from the certificate, else the course as it is now.
+    """
+    # The snapshot can weigh 100 KiB: read only the course title out of it, in the database.
+    submitted = (
+        Attempt.objects.filter(status=AttemptStatus.SUBMITTED)
+        .order_by("-number")
+        .only("id", "progress_id", "number", "status", "score_percent", "passed", "submitted_at")
+        .annotate(course_title=KT("snapshot__course__title"))
+    )
+    rows = (
+        CourseProgress.objects.filter(membership=membership)
+        .exclude(course__status=CourseStatus.PUBLISHED)
+        .filter(Exists(submitted.filter(progress=OuterRef("pk"))) | Q(certificate__isnull=False))
+        .select_related("course", "certificate")
+        .defer("course__cover_image", "course__summary")
+        .prefetch_related(Prefetch("attempts", queryset=submitted, to_attr="submitted_attempts"))
+        .order_by("-started_at", "id")
+    )
+    earlier = []
+    for row in rows:
+        certificate = certificate_of(progress=row)
+        attempts = row.submitted_attempts
+        title = (
+            (attempts[0].course_title if attempts else None)
+            or (certificate.course_title if certificate else None)
+            or row.course.title
+        )
+        earlier.append(
+            EarlierCourse(title=title, completed_at=row.completed_at, certificate=certificate, attempts=attempts)
+        )
+    return earlier
 
 
 @dataclass(frozen=True)

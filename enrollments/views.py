@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from courses.content import video_embed_url
-from courses.models import Course
+from courses.models import Course, CourseStatus
 from enrollments import grading, selectors, services
 from enrollments.forms import KnowledgeCheckForm, responses_from_post
 from enrollments.models import Attempt, AttemptStatus
@@ -27,7 +27,8 @@ NOT_FOUND = "No such page in this organization."
 @require_http_methods(["GET", "HEAD"])
 def my_learning(request: HttpRequest) -> HttpResponse:
     cards = selectors.learning_for(membership=request.membership)
-    return render(request, "enrollments/my_learning.html", {"cards": cards})
+    earlier = selectors.earlier_courses_for(membership=request.membership)
+    return render(request, "enrollments/my_learning.html", {"cards": cards, "earlier": earlier})
 
 
 @member_required()
@@ -70,20 +71,33 @@ def lesson_complete(request: HttpRequest, course_id: int, lesson_id: int) -> Htt
 
 @member_required()
 def knowledge_check(request: HttpRequest, course_id: int) -> HttpResponse:
-    """GET starts or resumes the one open attempt and shows it; POST (the Retry button) does the same
-    and redirects here, so reloading never re-posts."""
-    course = selectors.published_course_for(membership=request.membership, course_id=course_id)
-    if course is None:
-        raise Http404(NOT_FOUND)
-    try:
-        attempt = services.attempt_start(membership=request.membership, course=course)
-    except services.NoKnowledgeCheck:
-        messages.info(request, "This course has no knowledge check.")
-        return redirect("enrollments:course", course_id=course_id)
+    """GET shows the open attempt, or a start page whose button POSTs: a GET never starts an attempt
+    (a link preview, a prefetch or a crawler must not open one). POST (Start, Retry) starts or
+    resumes the one open attempt and redirects to the GET, so reloading never re-posts."""
     if request.method == "POST":
+        course = selectors.published_course_for(membership=request.membership, course_id=course_id)
+        if course is None:
+            raise Http404(NOT_FOUND)
+        try:
+            services.attempt_start(membership=request.membership, course=course)
+        except services.NoKnowledgeCheck:
+            messages.info(request, "This course has no knowledge check.")
+            return redirect("enrollments:course", course_id=course_id)
         return redirect("enrollments:check", course_id=course_id)
-    form = KnowledgeCheckForm(snapshot=attempt.snapshot)
-    return _render_check(request, course=course, attempt=attempt, form=form)
+    page = selectors.check_page_for(membership=request.membership, course_id=course_id)
+    if page is None:
+        raise Http404(NOT_FOUND)
+    if page.attempt is None:
+        if not page.course.question_count:
+            messages.info(request, "This course has no knowledge check.")
+            return redirect("enrollments:course", course_id=course_id)
+        return render(
+            request,
+            "enrollments/check_start.html",
+            {"course": page.course, "next_number": page.next_number},
+        )
+    form = KnowledgeCheckForm(snapshot=page.attempt.snapshot)
+    return _render_check(request, course=page.course, attempt=page.attempt, form=form)
 
 
 def _render_check(
@@ -107,7 +121,7 @@ def _render_check(
 def attempt_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if request.method != "POST":
         attempt = selectors.attempt_for(membership=request.membership, attempt_id=attempt_id)
-        if attempt is None:
+        if attempt is None or not _result_exists(attempt):
             raise Http404(NOT_FOUND)
         return redirect("enrollments:attempt_result", attempt_id=attempt_id)
     try:
@@ -135,12 +149,21 @@ def _render_refused(request: HttpRequest, *, attempt_id: int, invalid: grading.R
     return _render_check(request, course=attempt.progress.course, attempt=attempt, form=form, status=400)
 
 
+def _result_exists(attempt: Attempt) -> bool:
+    """A submitted attempt has a result whatever became of its course; an open one only leads back
+    to the check while the course is published (unpublished since, it can no longer be submitted)."""
+    return attempt.status != AttemptStatus.IN_PROGRESS or attempt.progress.course.status == CourseStatus.PUBLISHED
+
+
 @member_required()
 def attempt_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = selectors.attempt_for(membership=request.membership, attempt_id=attempt_id)
     if attempt is None:
         raise Http404(NOT_FOUND)
+    if not _result_exists(attempt):
+        raise Http404(NOT_FOUND)
     course = attempt.progress.course
+    course_open = course.status == CourseStatus.PUBLISHED
     if attempt.status == AttemptStatus.IN_PROGRESS:
         return redirect("enrollments:check", course_id=course.pk)
     certificate = selectors.certificate_of(progress=attempt.progress)
@@ -155,6 +178,8 @@ def attempt_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
             "course_title": attempt.snapshot.get("course", {}).get("title") or course.title,
             "certificate": certificate,
             "course_completed": attempt.progress.completed_at is not None,
+            # Unpublished or archived since: the result stays readable, without retry or course links.
+            "course_open": course_open,
         },
     )
 

@@ -20,13 +20,15 @@ from tests.conftest import client_for
 from tests.enrollments.conftest import as_post, right_answers, sized_course, wrong_answers
 
 BUDGET = 10
-MY_LEARNING_QUERIES = 5
+MY_LEARNING_QUERIES = 6
+MY_LEARNING_WITH_EARLIER_QUERIES = 7  # plus the attempts of courses no longer offered
 COURSE_PAGE_QUERIES = 8
 LESSON_PAGE_QUERIES = 8
 LESSON_DONE_QUERIES = 9  # POST "mark as done" that does not complete the course
 LESSON_DONE_COMPLETING_QUERIES = 10  # the last lesson after a passed check: completion + certificate
-CHECK_START_QUERIES = 9  # GET of the check that starts an attempt (the person already has progress)
-CHECK_RESUME_QUERIES = 6
+CHECK_START_PAGE_QUERIES = 4  # GET of the check before an attempt: the start page
+CHECK_START_QUERIES = 9  # POST that starts an attempt (the person already has progress), then a redirect
+CHECK_RESUME_QUERIES = 5
 SUBMIT_QUERIES = 9  # a passing submission that completes the course and issues the certificate
 RESULT_PAGE_QUERIES = 4
 CERTIFICATE_PAGE_QUERIES = 1  # signed out: no session, no user, no membership
@@ -34,7 +36,7 @@ CERTIFICATE_PAGE_QUERIES = 1  # signed out: no session, no user, no membership
 
 def test_the_budgets_fit_the_design():
     assert max(
-        MY_LEARNING_QUERIES, COURSE_PAGE_QUERIES, LESSON_PAGE_QUERIES, LESSON_DONE_QUERIES,
+        MY_LEARNING_QUERIES, MY_LEARNING_WITH_EARLIER_QUERIES, CHECK_START_PAGE_QUERIES, COURSE_PAGE_QUERIES, LESSON_PAGE_QUERIES, LESSON_DONE_QUERIES,
         LESSON_DONE_COMPLETING_QUERIES, CHECK_START_QUERIES, CHECK_RESUME_QUERIES, SUBMIT_QUERIES, RESULT_PAGE_QUERIES,
     ) <= BUDGET
 
@@ -149,14 +151,36 @@ def test_check_page_starting_and_resuming(questions, carol, acme, django_assert_
     client = client_for(carol)
     url = reverse("enrollments:check", kwargs={"course_id": course.pk})
 
+    with django_assert_num_queries(CHECK_START_PAGE_QUERIES):
+        start_page = client.get(url)
     with django_assert_num_queries(CHECK_START_QUERIES):
-        started = client.get(url)
+        started = client.post(url)
     with django_assert_num_queries(CHECK_RESUME_QUERIES):
         resumed = client.get(url)
 
-    assert started.status_code == resumed.status_code == 200
-    assert started.content.decode().count("<fieldset") == questions
+    assert start_page.status_code == resumed.status_code == 200 and started.status_code == 302
+    assert start_page.content.decode().count("<fieldset") == 0
+    assert resumed.content.decode().count("<fieldset") == questions
     assert Attempt.objects.count() == 1
+
+
+@pytest.mark.parametrize("courses", [1, 15])
+def test_my_learning_with_earlier_courses(courses, carol, acme, django_assert_num_queries):
+    for index in range(courses):
+        course = sized_course(acme, lessons=2, questions=3, title=f"Course {index}")
+        for responses in (wrong_answers(course), right_answers(course)):
+            attempt = services.attempt_start(membership=carol, course=course)
+            services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=responses)
+        course.status = "archived" if index % 2 else "draft"
+        course.save()
+
+    client = client_for(carol)
+
+    with django_assert_num_queries(MY_LEARNING_WITH_EARLIER_QUERIES):
+        response = client.get(reverse("enrollments:my_learning"))
+
+    assert response.status_code == 200
+    assert response.content.decode().count("Attempt 2") == courses
 
 
 @pytest.mark.parametrize("questions", [5, 200])
@@ -166,9 +190,9 @@ def test_check_page_before_any_lesson_stays_within_budget(questions, carol, acme
     client = client_for(carol)
 
     with django_assert_max_num_queries(BUDGET):
-        response = client.get(reverse("enrollments:check", kwargs={"course_id": course.pk}))
+        response = client.post(reverse("enrollments:check", kwargs={"course_id": course.pk}))
 
-    assert response.status_code == 200
+    assert response.status_code == 302
 
 
 @pytest.mark.parametrize("questions", [5, 200])

@@ -111,7 +111,7 @@ def test_course_page_shows_best_score_and_certificate_once_completed(carol_clien
 
 
 @pytest.mark.parametrize("status", ["draft", "archived"])
-def test_unpublished_courses_are_404_on_every_learner_page(status, carol_client, carol, course):
+def test_unpublished_courses_are_404_on_every_page_that_takes_or_continues_them(status, carol_client, carol, course):
     attempt = services.attempt_start(membership=carol, course=course)
     lesson = Lesson.objects.filter(course=course).first()
     course.status = status
@@ -123,12 +123,65 @@ def test_unpublished_courses_are_404_on_every_learner_page(status, carol_client,
         reverse("enrollments:lesson_complete", kwargs={"course_id": course.pk, "lesson_id": lesson.pk}),
         _check_url(course),
         _submit_url(attempt),
+        # an attempt never submitted has no result to show, and can no longer be submitted
         reverse("enrollments:attempt_result", kwargs={"attempt_id": attempt.pk}),
     ]
     for url in urls:
         assert carol_client.get(url).status_code == 404, url
         assert carol_client.post(url, as_post(right_answers(course))).status_code == 404, url
     assert Attempt.objects.get(pk=attempt.pk).status == AttemptStatus.IN_PROGRESS
+    assert Attempt.objects.count() == 1
+
+
+@pytest.mark.parametrize("status", ["draft", "archived"])
+def test_my_results_and_certificate_stay_mine_after_the_course_is_unpublished(status, carol_client, carol, bob, course):
+    # given: carol failed once, then passed and completed the course
+    for lesson in Lesson.objects.filter(course=course):
+        services.lesson_complete(membership=carol, lesson=lesson)
+    failed = services.attempt_start(membership=carol, course=course)
+    services.attempt_submit(attempt_id=failed.pk, membership=carol, responses=wrong_answers(course))
+    passed = services.attempt_start(membership=carol, course=course)
+    services.attempt_submit(attempt_id=passed.pk, membership=carol, responses=right_answers(course))
+    certificate = Certificate.objects.get()
+    # when: the course is unpublished or archived
+    course.status = status
+    course.save()
+
+    # then: My learning lists it under "Earlier courses", with the attempts and the certificate
+    html = carol_client.get(reverse("enrollments:my_learning")).content.decode()
+    earlier = html[html.index('id="earlier-heading"'):]
+    assert "Greeting guests" in earlier and "Completed" in earlier
+    for attempt in (failed, passed):
+        assert reverse("enrollments:attempt_result", kwargs={"attempt_id": attempt.pk}) in earlier
+    assert reverse("enrollments:certificate", kwargs={"code": certificate.code}) in earlier
+    assert "Attempt 1" in earlier and "0%, not passed" in earlier and "100%, passed" in earlier
+    # every result page still works, without a retry or a link to the course that is gone
+    for attempt in (failed, passed):
+        response = carol_client.get(reverse("enrollments:attempt_result", kwargs={"attempt_id": attempt.pk}))
+        result = response.content.decode()
+        assert response.status_code == 200
+        assert ">Retry</button>" not in result and _check_url(course) not in result
+        assert reverse("enrollments:course", kwargs={"course_id": course.pk}) not in result
+        assert "no longer offered" in result
+    assert Client().get(reverse("enrollments:certificate", kwargs={"code": certificate.code})).status_code == 200
+    # and others still see neither the course nor carol's results
+    bob_client = client_for(bob)
+    assert "Greeting guests" not in bob_client.get(reverse("enrollments:my_learning")).content.decode()
+    assert bob_client.get(reverse("enrollments:attempt_result", kwargs={"attempt_id": passed.pk})).status_code == 404
+    assert bob_client.get(reverse("enrollments:course", kwargs={"course_id": course.pk})).status_code == 404
+
+
+def test_earlier_courses_leave_out_published_courses_and_courses_only_visited(carol_client, carol, course, acme):
+    visited = factories.published_course(acme, title="Only visited")
+    services.lesson_visit(membership=carol, lesson=visited.lessons.first())
+    visited.status = "archived"
+    visited.save()
+    attempt = services.attempt_start(membership=carol, course=course)
+    services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=wrong_answers(course))
+
+    html = carol_client.get(reverse("enrollments:my_learning")).content.decode()
+
+    assert "Earlier courses" not in html and "Only visited" not in html
 
 
 def test_another_organizations_course_lesson_and_attempt_are_404(charlie, carol_client, course, globex):
@@ -225,12 +278,59 @@ def test_mark_as_done_goes_to_the_next_lesson_then_to_the_course_and_is_idempote
 # --- Knowledge check -----------------------------------------------------------------------------
 
 
+def test_a_get_of_the_check_shows_a_start_page_and_creates_nothing(carol_client, carol, course):
+    response = carol_client.get(_check_url(course))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert not Attempt.objects.exists() and not CourseProgress.objects.exists()
+    form = re.search(r'<form method="post" action="%s"[^>]*>.*?</form>' % re.escape(_check_url(course)), html, re.S)
+    assert form and "csrfmiddlewaretoken" in form.group(0) and ">Start the knowledge check</button>" in form.group(0)
+    assert "2 questions; you pass with 80% or more." in html
+    assert "<fieldset" not in html
+    _no_inline_style_or_script(html)
+
+
+def test_the_start_button_posts_then_the_get_shows_the_attempt(carol_client, carol, course):
+    response = carol_client.post(_check_url(course))
+
+    assert response.status_code == 302 and response["Location"] == _check_url(course)
+    attempt = Attempt.objects.get(progress__membership=carol)
+    html = carol_client.get(_check_url(course)).content.decode()
+    assert _submit_url(attempt) in html and html.count("<fieldset") == 2
+    # posting again (a double click) resumes the same attempt
+    carol_client.post(_check_url(course))
+    assert Attempt.objects.count() == 1
+
+
+def test_the_start_page_after_a_failed_attempt_offers_the_next_attempt(carol_client, carol, course):
+    attempt = services.attempt_start(membership=carol, course=course)
+    services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=wrong_answers(course))
+
+    html = carol_client.get(_check_url(course)).content.decode()
+
+    assert ">Start attempt 2</button>" in html
+    assert Attempt.objects.count() == 1
+
+
+def test_the_course_page_starts_the_check_with_a_post_form(carol_client, carol, course):
+    for lesson in Lesson.objects.filter(course=course):
+        services.lesson_complete(membership=carol, lesson=lesson)
+
+    html = carol_client.get(reverse("enrollments:course", kwargs={"course_id": course.pk})).content.decode()
+
+    assert f'<a role="button" href="{_check_url(course)}"' not in html
+    assert re.search(r'<form method="post" action="%s"' % re.escape(_check_url(course)), html)
+    assert not Attempt.objects.exists()
+
+
 def test_check_page_renders_the_form_from_the_snapshot(carol_client, carol, acme):
     course = factories.published_course(acme, lessons=1, questions=1)
     several = factories.QuestionFactory(course=course, kind="multiple", order=5, prompt="Pick all good ones")
     factories.ChoiceFactory(question=several, credit_percent=50)
     factories.ChoiceFactory(question=several, credit_percent=50)
 
+    carol_client.post(_check_url(course))
     response = carol_client.get(_check_url(course))
 
     html = response.content.decode()
@@ -247,7 +347,7 @@ def test_check_page_renders_the_form_from_the_snapshot(carol_client, carol, acme
 
 
 def test_submitting_shows_the_result_with_feedback_explanation_and_standards(carol_client, carol, course):
-    carol_client.get(_check_url(course))
+    carol_client.post(_check_url(course))
     attempt = Attempt.objects.get(progress__membership=carol)
 
     response = carol_client.post(_submit_url(attempt), as_post(wrong_answers(course)), follow=True)
@@ -265,7 +365,7 @@ def test_submitting_shows_the_result_with_feedback_explanation_and_standards(car
 
 
 def test_retry_starts_a_new_attempt(carol_client, carol, course):
-    carol_client.get(_check_url(course))
+    carol_client.post(_check_url(course))
     first = Attempt.objects.get()
     carol_client.post(_submit_url(first), as_post(wrong_answers(course)))
 
@@ -276,7 +376,7 @@ def test_retry_starts_a_new_attempt(carol_client, carol, course):
 
 
 def test_a_choice_of_another_question_is_a_400_and_nothing_is_recorded(carol_client, carol, course):
-    carol_client.get(_check_url(course))
+    carol_client.post(_check_url(course))
     attempt = Attempt.objects.get()
     first, second = Question.objects.filter(course=course)
     responses = right_answers(course)
@@ -295,7 +395,7 @@ def test_a_choice_of_another_question_is_a_400_and_nothing_is_recorded(carol_cli
 
 
 def test_a_missing_answer_is_a_400_with_the_form_shown_again(carol_client, course):
-    carol_client.get(_check_url(course))
+    carol_client.post(_check_url(course))
     attempt = Attempt.objects.get()
     responses = right_answers(course)
     del responses[next(iter(responses))]
@@ -308,7 +408,7 @@ def test_a_missing_answer_is_a_400_with_the_form_shown_again(carol_client, cours
 
 
 def test_unknown_ids_are_a_400(carol_client, course):
-    carol_client.get(_check_url(course))
+    carol_client.post(_check_url(course))
     attempt = Attempt.objects.get()
     responses = as_post(right_answers(course))
     responses["q_999999"] = ["1"]
@@ -321,7 +421,7 @@ def test_unknown_ids_are_a_400(carol_client, course):
 
 
 def test_the_same_post_twice_records_one_submission(carol_client, carol, course):
-    carol_client.get(_check_url(course))
+    carol_client.post(_check_url(course))
     attempt = Attempt.objects.get()
     data = as_post(wrong_answers(course))
 
@@ -339,7 +439,7 @@ def test_the_same_post_twice_records_one_submission(carol_client, carol, course)
 def test_passing_with_all_lessons_done_completes_the_course(carol_client, carol, course):
     for lesson in Lesson.objects.filter(course=course):
         carol_client.post(reverse("enrollments:lesson_complete", kwargs={"course_id": course.pk, "lesson_id": lesson.pk}))
-    carol_client.get(_check_url(course))
+    carol_client.post(_check_url(course))
     attempt = Attempt.objects.get()
 
     response = carol_client.post(_submit_url(attempt), as_post(right_answers(course)), follow=True)
@@ -450,9 +550,8 @@ def test_an_unknown_certificate_code_is_404(db):
 def test_a_course_without_questions_has_no_check_to_take(carol_client, acme):
     course = factories.published_course(acme, lessons=1, questions=0)
 
-    response = carol_client.get(_check_url(course))
-
-    assert response["Location"] == reverse("enrollments:course", kwargs={"course_id": course.pk})
+    for response in (carol_client.get(_check_url(course)), carol_client.post(_check_url(course))):
+        assert response["Location"] == reverse("enrollments:course", kwargs={"course_id": course.pk})
     assert not Attempt.objects.exists()
 
 
