@@ -51,6 +51,12 @@ class CourseForm(forms.Form):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text="The knowledge-check score a learner needs to complete the course.",
     )
+    always_show_answers = forms.BooleanField(
+        label="Show the right answers after every attempt",
+        required=False,
+        help_text="Off: after a failed attempt, learners see what was wrong and the feedback, and see the right "
+        "answers only once they pass.",
+    )
     cover_image = forms.ImageField(
         required=False, help_text="Optional. JPEG, PNG, WebP or GIF, at most 2 MB.",
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
@@ -63,6 +69,7 @@ class CourseForm(forms.Form):
             "summary": course.summary,
             "estimated_minutes": course.estimated_minutes,
             "pass_mark_percent": course.pass_mark_percent,
+            "always_show_answers": course.always_show_answers,
             "cover_image": course.cover_image,
         }
 

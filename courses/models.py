@@ -33,6 +33,9 @@ class Course(models.Model):
     pass_mark_percent = models.PositiveSmallIntegerField(
         default=80, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
+    # Off: a failed attempt's result shows what was wrong and the feedback, not the right answers,
+    # until the person passes (so a retry is not a copy of the answer key). On: always shown.
+    always_show_answers = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -229,6 +229,7 @@ def course_create(
     summary: str = "",
     estimated_minutes: int = 15,
     pass_mark_percent: int = 80,
+    always_show_answers: bool = False,
     cover_image: File | None = None,
 ) -> Course:
     """A new draft course of the actor's organization."""
@@ -238,6 +239,7 @@ def course_create(
         summary=summary,
         estimated_minutes=estimated_minutes,
         pass_mark_percent=pass_mark_percent,
+        always_show_answers=always_show_answers,
         created_by=actor.user,
         status=CourseStatus.DRAFT,
     )
@@ -256,9 +258,11 @@ def course_update(
     summary: str,
     estimated_minutes: int,
     pass_mark_percent: int,
+    always_show_answers: bool | None = None,
     cover_image: File | None | Literal[False] = None,
 ) -> Course:
-    """Change a course's details. `cover_image`: a file replaces it, False removes it, None keeps it.
+    """Change a course's details. `cover_image`: a file replaces it, False removes it, None keeps it;
+    `always_show_answers`: None keeps it.
 
     Allowed on published courses: attempts keep their own snapshot of what they were graded on.
     """
@@ -268,6 +272,8 @@ def course_update(
     locked.summary = summary
     locked.estimated_minutes = estimated_minutes
     locked.pass_mark_percent = pass_mark_percent
+    if always_show_answers is not None:
+        locked.always_show_answers = always_show_answers
     if cover_image is False:
         locked.cover_image = ""
     elif cover_image:

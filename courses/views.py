@@ -83,6 +83,7 @@ def course_create(request: HttpRequest) -> HttpResponse:
             summary=data["summary"],
             estimated_minutes=data["estimated_minutes"],
             pass_mark_percent=data["pass_mark_percent"],
+            always_show_answers=data["always_show_answers"],
             cover_image=form.cover_image_change() or None,
         )
         messages.success(request, f"Course “{course.title}” created as a draft. Add lessons and questions next.")
@@ -105,6 +106,7 @@ def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
                 summary=data["summary"],
                 estimated_minutes=data["estimated_minutes"],
                 pass_mark_percent=data["pass_mark_percent"],
+                always_show_answers=data["always_show_answers"],
                 cover_image=form.cover_image_change(),
             )
             messages.success(request, "Course details saved.")

@@ -22,6 +22,9 @@ Snapshot format (version 1), written by `services.attempt_start`::
 `text_format` is "html" when the question's texts are sanitized HTML (imported [html]/[markdown]
 GIFT); snapshots written before it existed lack it and are plain text.
 
+The lists are in the order the attempt shows them: questions and choices are shuffled once, when
+the attempt starts (services.attempt_snapshot_shuffle), so every reload shows the same order.
+
 Responses (what `Attempt.responses` stores once submitted): question id (str) → chosen choice ids
 (ints, in the order the choices were shown).
 """

@@ -379,15 +379,24 @@ def attempt_for(*, membership: Membership, attempt_id: int) -> Attempt | None:
     Whatever the course's status: what a person did stays theirs to read after the course is
     unpublished or archived (the result page offers no retry then; submitting still requires a
     published course, see services.attempt_submit). Loaded with its progress, course and
-    certificate (one query).
+    certificate, and `progress_passed` (whether any of the person's attempts at the course passed),
+    in one query.
     """
     return (
         Attempt.objects.of_organization(membership.organization_id)
         .filter(pk=attempt_id, progress__membership=membership)
         .select_related("progress__course", "progress__certificate")
         .defer("progress__course__cover_image")
+        .annotate(progress_passed=_passed_attempt_exists("progress_id"))
         .first()
     )
+
+
+def answers_shown(*, attempt: Attempt) -> bool:
+    """Whether the result page may show the right answers: once the person has passed the check
+    (this attempt or another), or always if the course says so. Until then a retry is not a copy
+    of the answer key. `attempt` comes from `attempt_for` (annotated with `progress_passed`)."""
+    return bool(attempt.passed or attempt.progress_passed or attempt.progress.course.always_show_answers)
 
 
 @dataclass(frozen=True)
@@ -510,9 +519,13 @@ class QuestionReview:
         return [choice for choice in self.choices if choice.chosen]
 
 
-def attempt_review(*, attempt: Attempt) -> list[QuestionReview]:
+def attempt_review(*, attempt: Attempt, show_answers: bool = True) -> list[QuestionReview]:
     """Per question: what was answered, whether it was right, every choice's feedback, the explanation
     and the standards concerned, all replayed from the snapshot and the stored responses (no query).
+
+    With `show_answers` False (see `answers_shown`) nothing here gives the answer key away: no
+    choice is marked correct and only the chosen choices keep their feedback (an unchosen choice's
+    "Yes, that's it" would). The verdict per question and the explanation stay.
     """
     snapshot = attempt.snapshot
     answers = attempt.responses or {}
@@ -531,9 +544,9 @@ def attempt_review(*, attempt: Attempt) -> list[QuestionReview]:
                     ChoiceReview(
                         text=choice["text"],
                         chosen=choice["id"] in chosen,
-                        correct=choice["credit_percent"] > 0,
-                        credit_percent=choice["credit_percent"],
-                        feedback=choice.get("feedback", ""),
+                        correct=show_answers and choice["credit_percent"] > 0,
+                        credit_percent=choice["credit_percent"] if show_answers else 0,
+                        feedback=choice.get("feedback", "") if show_answers or choice["id"] in chosen else "",
                     )
                     for choice in question["choices"]
                 ],

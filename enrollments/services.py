@@ -4,9 +4,9 @@ attempts, course completion and certificates.
 Versioning of knowledge checks (for the README)
 -----------------------------------------------
 An attempt is graded against the course *as the person saw it*, never as it is now. When an attempt
-starts, `attempt_start` freezes the questions in order, with their kind, title, prompt, explanation,
-standards (id, code, title), choices (id, text, credit, feedback) and the course's pass mark into
-`Attempt.snapshot` (format in enrollments/grading.py). Validation, grading and the result page read
+starts, `attempt_start` freezes the questions, in the shuffled order this attempt shows them, with
+their kind, title, prompt, explanation, standards (id, code, title), choices (id, text, credit,
+feedback) and the course's pass mark into `Attempt.snapshot` (format in enrollments/grading.py). Validation, grading and the result page read
 only that snapshot and the stored responses. So an author who, after an attempt, rewords a question,
 rewrites a choice, changes which choice is correct, changes the pass mark or deletes a question
 changes nothing about that attempt: its result page still shows what was answered, the old texts and
@@ -30,6 +30,7 @@ Concurrency and idempotency
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,7 @@ from django.db.models import CharField, Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
-from courses.models import Choice, Course, CourseStatus, Lesson, Question
+from courses.models import Choice, Course, CourseStatus, Lesson, Question, QuestionKind
 from enrollments import grading
 from enrollments.models import Attempt, AttemptStatus, Certificate, CourseProgress, LessonCompletion
 from organizations.models import Membership, User
@@ -163,6 +164,8 @@ def _display_name_of(membership: Membership) -> str | Subquery:
 
 # --- Knowledge check ----------------------------------------------------------------------------
 
+_system_random = random.SystemRandom()
+
 
 def attempt_snapshot(*, course: Course) -> dict[str, Any]:
     """The knowledge check frozen as it is now (format in enrollments/grading.py), in one query.
@@ -237,13 +240,29 @@ def attempt_snapshot(*, course: Course) -> dict[str, Any]:
     }
 
 
-def attempt_start(*, membership: Membership, course: Course) -> Attempt:
+def attempt_snapshot_shuffle(snapshot: dict[str, Any], *, rng: random.Random) -> dict[str, Any]:
+    """The snapshot with its questions, and each question's choices, in a random order.
+
+    Each attempt gets its own order, so a retry cannot be passed by remembering positions; the
+    order is the snapshot's list order, so a reload, the grading and the result page all show the
+    same one. True/false keeps its authored order ("True" before "False" reads as expected).
+    """
+    questions = [dict(question, choices=list(question["choices"])) for question in snapshot["questions"]]
+    rng.shuffle(questions)
+    for question in questions:
+        if question["kind"] != QuestionKind.TRUE_FALSE:
+            rng.shuffle(question["choices"])
+    return {**snapshot, "questions": questions}
+
+
+def attempt_start(*, membership: Membership, course: Course, rng: random.Random | None = None) -> Attempt:
     """The member's open attempt at the course's knowledge check, started now if there is none.
 
     Invariant: at most one in-progress attempt per person and course (partial unique constraint).
     Two tabs or two requests starting at once: the loser's INSERT fails inside a savepoint and it
     returns the winner's attempt. A new attempt freezes the check in `snapshot` (see the module
-    docstring on versioning). The caller passes a published course of the member's organization.
+    docstring on versioning), its questions and choices shuffled (`rng`: tests pass a seeded one).
+    The caller passes a published course of the member's organization.
     """
     for _ in range(3):
         state = (
@@ -272,6 +291,7 @@ def attempt_start(*, membership: Membership, course: Course) -> Attempt:
         snapshot = attempt_snapshot(course=course)
         if not snapshot["questions"]:
             raise NoKnowledgeCheck(f"Course {course.pk} has no knowledge-check questions.")
+        snapshot = attempt_snapshot_shuffle(snapshot, rng=rng or _system_random)
         try:
             with transaction.atomic():
                 return Attempt.objects.create(

@@ -167,13 +167,15 @@ def attempt_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if attempt.status == AttemptStatus.IN_PROGRESS:
         return redirect("enrollments:check", course_id=course.pk)
     certificate = selectors.certificate_of(progress=attempt.progress)
+    show_answers = selectors.answers_shown(attempt=attempt)
     return render(
         request,
         "enrollments/attempt_result.html",
         {
             "attempt": attempt,
             "course": course,
-            "reviews": selectors.attempt_review(attempt=attempt),
+            "reviews": selectors.attempt_review(attempt=attempt, show_answers=show_answers),
+            "show_answers": show_answers,
             "pass_mark": attempt.snapshot["pass_mark_percent"],
             "course_title": attempt.snapshot.get("course", {}).get("title") or course.title,
             "certificate": certificate,

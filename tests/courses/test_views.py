@@ -247,6 +247,29 @@ def test_edit_course_details_and_clear_the_cover(alice, course):
     assert (course.title, course.pass_mark_percent, bool(course.cover_image)) == ("Renamed", 90, False)
 
 
+def test_the_course_form_sets_whether_right_answers_always_show(alice, course):
+    url = reverse("courses:course_edit", kwargs={"course_id": course.pk})
+    assert 'name="always_show_answers"' in client_for(alice).get(url).content.decode()
+
+    client_for(alice).post(url, course_post(always_show_answers="on"))
+    course.refresh_from_db()
+    assert course.always_show_answers is True
+    html = client_for(alice).get(url).content.decode()
+    assert re.search(r'<input type="checkbox" name="always_show_answers"[^>]*checked', html)
+
+    client_for(alice).post(url, course_post())  # an unticked box posts nothing
+    course.refresh_from_db()
+    assert course.always_show_answers is False
+
+
+def test_a_new_course_hides_the_right_answers_until_passed_unless_ticked(alice):
+    client_for(alice).post(reverse("courses:course_create"), course_post())
+    client_for(alice).post(reverse("courses:course_create"), course_post(title="Open book", always_show_answers="on"))
+
+    assert Course.objects.get(title="Handling complaints").always_show_answers is False
+    assert Course.objects.get(title="Open book").always_show_answers is True
+
+
 def test_pass_mark_must_be_a_percentage(alice, course):
     response = client_for(alice).post(
         reverse("courses:course_edit", kwargs={"course_id": course.pk}), course_post(pass_mark_percent="140")

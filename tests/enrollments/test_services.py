@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from courses.models import Choice, Lesson, Question
@@ -44,22 +46,90 @@ def test_attempt_start_freezes_the_check_in_the_snapshot(carol, acme):
     assert frozen["kind"] == "multiple"
     assert (frozen["title"], frozen["prompt"], frozen["explanation"]) == ("Late checkout", "A guest asks…", "Because.")
     assert frozen["standards"] == [{"id": standard.pk, "code": "S7", "title": "Own the problem"}]
-    assert [c["id"] for c in frozen["choices"]][:2] == [first.pk, second.pk]
-    assert frozen["choices"][0] == {"id": first.pk, "text": "Say yes", "credit_percent": 50, "feedback": "Good"}
+    assert {c["id"] for c in frozen["choices"]} >= {first.pk, second.pk} and len(frozen["choices"]) == 3
+    frozen_first = next(c for c in frozen["choices"] if c["id"] == first.pk)
+    assert frozen_first == {"id": first.pk, "text": "Say yes", "credit_percent": 50, "feedback": "Good"}
 
 
-def test_attempt_start_keeps_questions_and_choices_in_order_and_each_once(carol, acme):
+def test_attempt_snapshot_keeps_questions_and_choices_in_order_and_each_once(carol, acme):
     standards = [factories.ServiceStandardFactory(organization=acme) for _ in range(3)]
     course = factories.published_course(acme, lessons=1, questions=4, standards=standards)
     Question.objects.filter(course=course).order_by("order").first().delete()  # a gap in the order
 
-    attempt = services.attempt_start(membership=carol, course=course)
+    snapshot = services.attempt_snapshot(course=course)
 
     expected = list(Question.objects.filter(course=course).order_by("order", "id").values_list("pk", flat=True))
-    assert [q["id"] for q in attempt.snapshot["questions"]] == expected
-    for question in attempt.snapshot["questions"]:
-        assert len(question["choices"]) == 2
+    assert [q["id"] for q in snapshot["questions"]] == expected
+    for question in snapshot["questions"]:
+        expected_choices = list(Choice.objects.filter(question_id=question["id"]).values_list("pk", flat=True))
+        assert [c["id"] for c in question["choices"]] == expected_choices
         assert [s["id"] for s in question["standards"]] == [s.pk for s in standards]
+
+
+def _shuffle_course(acme, *, questions: int = 8, choices: int = 4):
+    course = factories.published_course(acme, lessons=1, questions=0)
+    for index in range(questions):
+        question = factories.QuestionFactory(course=course, order=index, prompt=f"Question {index}")
+        for order in range(choices):
+            factories.ChoiceFactory(question=question, order=order, credit_percent=100 if order == 0 else 0)
+    return course
+
+
+def _order(snapshot) -> list[tuple[int, list[int]]]:
+    return [(q["id"], [c["id"] for c in q["choices"]]) for q in snapshot["questions"]]
+
+
+def test_each_attempt_gets_its_own_order_of_questions_and_choices_kept_in_its_snapshot(carol, acme):
+    # given: 8 questions of 4 choices, and two different random sources
+    course = _shuffle_course(acme)
+    authored = _order(services.attempt_snapshot(course=course))
+
+    # when
+    first = services.attempt_start(membership=carol, course=course, rng=random.Random(1))
+    resumed = services.attempt_start(membership=carol, course=course, rng=random.Random(99))
+    services.attempt_submit(attempt_id=first.pk, membership=carol, responses=wrong_answers(course))
+    second = services.attempt_start(membership=carol, course=course, rng=random.Random(2))
+
+    # then: each a reordering of the same questions and choices, not the authored order, not each other's
+    for attempt in (first, second):
+        order = _order(Attempt.objects.get(pk=attempt.pk).snapshot)
+        assert sorted((qid, sorted(cids)) for qid, cids in order) == sorted((qid, sorted(cids)) for qid, cids in authored)
+        assert [qid for qid, _ in order] != [qid for qid, _ in authored]
+        assert any(cids != dict(authored)[qid] for qid, cids in order)
+    assert _order(first.snapshot) != _order(second.snapshot)
+    # resuming the open attempt keeps its order (the snapshot), whatever the random source says
+    assert resumed.pk == first.pk and _order(resumed.snapshot) == _order(first.snapshot)
+
+
+def test_true_false_keeps_its_choices_in_the_authored_order(carol, acme):
+    course = factories.published_course(acme, lessons=1, questions=0)
+    question = factories.QuestionFactory(course=course, kind="true_false")
+    true = factories.ChoiceFactory(question=question, order=0, text="True", credit_percent=0)
+    false = factories.ChoiceFactory(question=question, order=1, text="False", credit_percent=100)
+    snapshot = services.attempt_snapshot(course=course)
+
+    for seed in range(20):
+        shuffled = services.attempt_snapshot_shuffle(snapshot, rng=random.Random(seed))
+        assert [c["id"] for c in shuffled["questions"][0]["choices"]] == [true.pk, false.pk]
+
+
+def test_shuffling_leaves_the_authored_snapshot_untouched(acme):
+    course = _shuffle_course(acme, questions=5, choices=3)
+    snapshot = services.attempt_snapshot(course=course)
+    before = _order(snapshot)
+
+    services.attempt_snapshot_shuffle(snapshot, rng=random.Random(3))
+
+    assert _order(snapshot) == before
+
+
+def test_a_shuffled_attempt_is_graded_by_choice_not_by_position(carol, acme):
+    course = _shuffle_course(acme, questions=6, choices=4)
+    attempt = services.attempt_start(membership=carol, course=course, rng=random.Random(7))
+
+    outcome = services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=right_answers(course))
+
+    assert outcome.score_percent == 100 and outcome.passed
 
 
 def test_attempt_start_resumes_the_open_attempt_and_starts_a_new_one_after_submitting(carol, course):
