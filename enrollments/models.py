@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from organizations.models import OrganizationScopedQuerySet
+from organizations.models import OrganizationScopedQuerySet, validate_time_zone
 
 
 class CourseProgressQuerySet(OrganizationScopedQuerySet):
@@ -114,7 +114,8 @@ def new_certificate_code() -> str:
 class Certificate(models.Model):
     """Proof of a completed course, publicly verifiable by its code.
 
-    Names are copied at issue time so the certificate keeps saying what was true when it was earned.
+    Names and the organization's time zone are copied at issue time so the certificate keeps saying
+    what was true when it was earned.
     """
 
     progress = models.OneToOneField(CourseProgress, on_delete=models.CASCADE, related_name="certificate")
@@ -123,6 +124,9 @@ class Certificate(models.Model):
     course_title = models.CharField(max_length=160)
     organization_name = models.CharField(max_length=150)
     issued_at = models.DateTimeField(default=timezone.now)
+    # The organization's time zone at issue: the certificate's dates are shown in it, named, to
+    # everyone (holder, colleague or visitor signed out), so it says the same day to all of them.
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     valid_until = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

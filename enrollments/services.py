@@ -118,7 +118,7 @@ def _course_complete_if_earned(*, progress_id: int, course: Course, membership: 
     (completed_at IS NULL and the conditions hold) changes one row only the first time, and only
     then is the certificate created; ON CONFLICT DO NOTHING on the one-to-one is a second guard.
     A course without questions completes when its lessons are done. The certificate copies the
-    person's name, the course title and the organization's name as they are now.
+    person's name, the course title, the organization's name and its time zone as they are now.
     """
     now = now or timezone.now()
     lesson_left = Lesson.objects.filter(course_id=course.pk).exclude(
@@ -141,6 +141,7 @@ def _course_complete_if_earned(*, progress_id: int, course: Course, membership: 
                 recipient_name=_display_name_of(membership),
                 course_title=course.title,
                 organization_name=membership.organization.name,
+                time_zone=membership.organization.time_zone,
                 issued_at=now,
             )
         ],

@@ -171,6 +171,7 @@ class CertificateFactory(factory.django.DjangoModelFactory):
     recipient_name = factory.LazyAttribute(lambda o: o.progress.membership.user.display_name)
     course_title = factory.LazyAttribute(lambda o: o.progress.course.title)
     organization_name = factory.LazyAttribute(lambda o: o.progress.membership.organization.name)
+    time_zone = factory.LazyAttribute(lambda o: o.progress.membership.organization.time_zone)
 
 
 def published_course(

@@ -272,6 +272,21 @@ def test_passing_after_all_lessons_completes_the_course_with_one_certificate(car
     assert certificate.issued_at == progress.completed_at
 
 
+def test_the_certificate_keeps_the_organizations_time_zone_of_its_issue(carol, acme, course):
+    acme.time_zone = "Europe/Paris"
+    acme.save()
+    carol.user.time_zone = "Pacific/Auckland"  # the holder's own zone does not matter
+    carol.user.save()
+    _all_lessons_done(carol, course)
+    attempt = services.attempt_start(membership=carol, course=course)
+    services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=right_answers(course))
+
+    acme.time_zone = "America/New_York"  # changed later: the certificate keeps what it said
+    acme.save()
+
+    assert Certificate.objects.get().time_zone == "Europe/Paris"
+
+
 def test_passing_again_issues_no_second_certificate(carol, course):
     _all_lessons_done(carol, course)
     for _ in range(2):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -586,6 +586,34 @@ def test_the_certificate_page_is_public_and_print_friendly(carol, course):
     assert re.search(r'<button type="button" data-print>Print</button>', html)
     assert 'class="actions no-print"' in html
     _no_inline_style_or_script(html)
+
+
+@pytest.mark.parametrize("viewer_time_zone", [None, "America/Los_Angeles", "Pacific/Auckland", "Europe/Paris"])
+def test_the_certificate_shows_the_same_date_in_the_organizations_time_zone_to_everyone(
+    viewer_time_zone, carol, acme, course
+):
+    # given: issued at 23:30 UTC on 27 November, which is already the 28th in Paris (the organization's
+    # zone), still the 27th in Los Angeles and the 28th in Auckland
+    acme.time_zone = "Europe/Paris"
+    acme.save()
+    progress = factories.CourseProgressFactory(membership=carol, course=course, completed_at=timezone.now())
+    certificate = factories.CertificateFactory(
+        progress=progress,
+        issued_at=datetime(2026, 11, 27, 23, 30, tzinfo=UTC),
+        valid_until=datetime(2027, 11, 27, 23, 30, tzinfo=UTC),
+    )
+    if viewer_time_zone is None:
+        client = Client()  # signed out
+    else:
+        carol.user.time_zone = viewer_time_zone  # the holder herself, in one zone after another
+        carol.user.save()
+        client = client_for(carol)
+
+    html = client.get(reverse("enrollments:certificate", kwargs={"code": certificate.code})).content.decode()
+
+    assert "Issued on" in html and ">28 November 2026</time>" in html
+    assert ">28 November 2027</time>" in html and "(Europe/Paris)" in html
+    assert "27 November" not in html
 
 
 def test_a_revoked_or_expired_certificate_says_so(carol, course):
