@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from courses.content import video_embed_url
+from courses.content import MAX_MARKDOWN_CHARS, video_embed_url
 from courses.models import Course, QuestionKind
 from courses.question_formats import MAX_UPLOAD_BYTES, UploadNotReadable, decode_upload
 from courses.services import ChoiceInput, choice_problems
@@ -97,7 +97,10 @@ class LessonForm(forms.Form):
     title = forms.CharField(max_length=160)
     body_markdown = forms.CharField(
         label="Lesson text", required=False, widget=forms.Textarea(attrs={"rows": 14}),
-        help_text="Markdown: **bold**, *italic*, lists, links, headings (##). HTML is cleaned on save.",
+        help_text=(
+            "Markdown: **bold**, *italic*, lists, links, headings (##), tables. HTML is cleaned on save. "
+            f"At most {MAX_MARKDOWN_CHARS:,} characters."
+        ),
     )
     video_url = forms.URLField(
         label="Video address", required=False, assume_scheme="https",

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
 
-from courses.content import render_markdown, sanitize_html, video_embed_url
+from courses.content import MarkdownRefused, render_markdown, sanitize_html, video_embed_url
 from courses.models import (
     Choice,
     Course,
@@ -191,6 +191,13 @@ def _lock_course(course: Course) -> Course:
     return Course.objects.select_for_update().get(pk=course.pk)
 
 
+def _rendered_lesson_body(body_markdown: str) -> str:
+    try:
+        return render_markdown(body_markdown)
+    except MarkdownRefused as refusal:
+        raise ValidationError({"body_markdown": refusal.messages}) from refusal
+
+
 def _validated_video_url(url: str) -> str:
     url = (url or "").strip()
     if url and video_embed_url(url) is None:
@@ -348,7 +355,10 @@ def lesson_create(
     practice_prompt: str = "",
     standards: Iterable[ServiceStandard] = (),
 ) -> Lesson:
-    """Add a lesson at the end of the course; the Markdown body is rendered and sanitized once here."""
+    """Add a lesson at the end of the course; the Markdown body is rendered and sanitized once here.
+
+    A body the renderer refuses (too long, nested too deeply) is a ValidationError on `body_markdown`.
+    """
     _ensure_member_of(actor, course.organization_id)
     standards = _ensure_standards_of(course.organization_id, standards)
     locked = _lock_course(course)
@@ -358,7 +368,7 @@ def lesson_create(
         order=count,
         title=title,
         body_markdown=body_markdown,
-        body_html=render_markdown(body_markdown),
+        body_html=_rendered_lesson_body(body_markdown),
         video_url=_validated_video_url(video_url),
         practice_prompt=practice_prompt,
     )
@@ -384,7 +394,7 @@ def lesson_update(
     locked = _lock_course(lesson.course)
     lesson.title = title
     lesson.body_markdown = body_markdown
-    lesson.body_html = render_markdown(body_markdown)
+    lesson.body_html = _rendered_lesson_body(body_markdown)
     lesson.video_url = _validated_video_url(video_url)
     lesson.practice_prompt = practice_prompt
     # Only the edited fields: `lesson` was loaded before the lock, so its `order` may be stale.

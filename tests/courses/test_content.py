@@ -8,11 +8,24 @@ from __future__ import annotations
 
 import html
 import re
+import time
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from courses.content import ALLOWED_TAGS, ALLOWED_URL_SCHEMES, render_markdown, sanitize_html, video_embed_url
+from courses.content import (
+    ALLOWED_TAGS,
+    ALLOWED_URL_SCHEMES,
+    MAX_MARKDOWN_CHARS,
+    MAX_MARKDOWN_NESTING,
+    MarkdownRefused,
+    render_markdown,
+    sanitize_html,
+    video_embed_url,
+)
 
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcset", "cite"}
 
@@ -214,6 +227,118 @@ def test_images_are_not_kept(source):
 def test_empty_input():
     assert render_markdown("") == ""
     assert render_markdown(None) == ""
+
+
+def test_tables_strikethrough_and_fenced_code_are_rendered():
+    output = render_markdown("~~gone~~\n\n```\n<b>code</b>\n```\n\n| a | b |\n|:--|--:|\n| 1 | 2 |")
+    assert "<s>gone</s>" in output
+    assert "<pre><code>&lt;b&gt;code&lt;/b&gt;\n</code></pre>" in output
+    assert '<td align="left">1</td>' in output or "<td>1</td>" in output
+
+
+# --- Pathological input: bounded time, a clear refusal instead of a crash or a hang -------------------
+# Each of these gave a 500 (or held a worker for 31 s, then a 500) with Python-Markdown.
+
+
+def _nested_list(depth: int) -> str:
+    return "".join("  " * level + f"- item {level}\n" for level in range(depth)) + "\nAfter the list.\n"
+
+
+def test_repeated_definition_list_items_render_as_text():
+    # 600 "term / : definition" pairs (3.6 KB) crashed Python-Markdown's def_list extension.
+    source = "Term\n: definition\n" * 600
+    output = render_markdown(source)
+    assert output.startswith("<p>Term\n: definition") and output.count(": definition") == 600
+
+
+def test_a_list_nested_deeper_than_the_limit_is_refused():
+    # 500 levels gave a RecursionError; with markdown-it alone, everything past its nesting cap is
+    # silently dropped. Refused instead, with a message that says why.
+    for source in (_nested_list(MAX_MARKDOWN_NESTING + 1), "- " * 500 + "deep\n\nAfter the list.\n"):
+        with pytest.raises(MarkdownRefused, match="nested too deeply"):
+            render_markdown(source)
+
+
+def test_a_list_nested_to_the_limit_is_rendered_whole():
+    output = render_markdown(_nested_list(MAX_MARKDOWN_NESTING))
+    assert output.count("<ul>") == MAX_MARKDOWN_NESTING
+    assert f"item {MAX_MARKDOWN_NESTING - 1}" in output and "<p>After the list.</p>" in output
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "> " * (MAX_MARKDOWN_NESTING + 1) + "quoted",
+        "> - " * (MAX_MARKDOWN_NESTING // 2 + 1) + "mixed",
+        "1. " * (MAX_MARKDOWN_NESTING + 1) + "ordered",
+        "> " * 5000 + "very deep",
+    ],
+)
+def test_quotes_and_mixed_containers_nested_too_deeply_are_refused(source):
+    with pytest.raises(MarkdownRefused, match="nested too deeply"):
+        render_markdown(source)
+
+
+def test_quotes_nested_to_the_limit_are_rendered():
+    output = render_markdown("> " * MAX_MARKDOWN_NESTING + "quoted\n\nafter")
+    assert output.count("<blockquote>") == MAX_MARKDOWN_NESTING and "<p>after</p>" in output
+
+
+def test_a_text_over_the_size_limit_is_refused_and_one_at_the_limit_is_rendered():
+    assert render_markdown("a" * MAX_MARKDOWN_CHARS) == "<p>" + "a" * MAX_MARKDOWN_CHARS + "</p>"
+    with pytest.raises(MarkdownRefused, match="too long") as refusal:
+        render_markdown("a" * (MAX_MARKDOWN_CHARS + 1))
+    assert f"{MAX_MARKDOWN_CHARS + 1:,} characters" in refusal.value.messages[0]
+
+
+@pytest.mark.parametrize("unit", ["[", "![", "[a](", "*a", "_a ", "`a", "<a ", "&#", "[a]: b\n"])
+def test_unclosed_brackets_and_delimiters_render_in_linear_time(unit):
+    # 16,000 "[" held a Python-Markdown worker for 31 s. The bound here is generous (a loaded CI
+    # machine), yet far below what a quadratic renderer needs for this size.
+    source = unit * (8000 // len(unit))
+    started = time.perf_counter()
+    render_markdown(source)
+    assert time.perf_counter() - started < 5
+
+
+def test_a_nul_byte_is_replaced_not_passed_through():
+    assert "\x00" not in render_markdown("a\x00b")
+
+
+# Text built from the characters and fragments that Markdown gives meaning to, so that the fuzzer
+# explores unclosed brackets, emphasis runs, nesting, tables and raw HTML rather than plain words.
+_FRAGMENTS = [
+    "[", "]", "(", ")", "![", "](", "*", "**", "_", "`", "```", "~~", "<", ">", "<a href=", "</a>",
+    "\\", "&#", "&amp;", ";", "|", "|-|", ": ", "- ", "1. ", "# ", "> ", "  ", "    ", "\t", "\n",
+    "\n\n", "a", "word ", "http://x.test", "javascript:", "<script>", "<img src=x onerror=", "\"", "'",
+    "\x00", "é",
+]
+_markdownish = st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=3), max_size=400).map("".join)
+
+
+def _render_or_refuse(source: str) -> str | None:
+    try:
+        return render_markdown(source)
+    except MarkdownRefused:
+        return None
+
+
+@settings(max_examples=300, deadline=timedelta(seconds=1), suppress_health_check=[HealthCheck.too_slow])
+@given(_markdownish)
+def test_fuzz_renderer_is_quick_and_its_output_safe(source):
+    output = _render_or_refuse(source)
+    if output is not None:
+        assert_not_executable(output)
+        assert sanitize_html(output) == output
+
+
+@settings(max_examples=20, deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_FRAGMENTS), min_size=1, max_size=8).map("".join))
+def test_fuzz_a_pattern_repeated_to_a_large_size_renders_in_bounded_time(pattern):
+    # Superlinear behavior shows only at size: repeat a small pattern to 20,000 characters. The
+    # worst such text takes about 0.3 s on an idle machine (the deadline allows for a loaded CI
+    # machine); Python-Markdown needed minutes for 20,000 "[".
+    _render_or_refuse(pattern * (20_000 // len(pattern)))
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
+from courses.content import MAX_MARKDOWN_CHARS
 from courses.models import Course, CourseStatus, Lesson, Program, Question, QuestionKind
 from organizations.models import Role
 from tests import factories
@@ -356,6 +357,27 @@ def test_create_and_edit_a_lesson(alice, course, s1, s2):
     lesson.refresh_from_db()
     assert (lesson.title, lesson.body_html, lesson.video_url) == ("Greeting 2", "<p><em>Eyes</em></p>", "")
     assert set(lesson.standards.all()) == {s1, s2}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("- " * 500 + "deep", "nested too deeply"),
+        ("a" * (MAX_MARKDOWN_CHARS + 1), "The text is too long"),
+    ],
+)
+def test_a_lesson_body_the_renderer_refuses_is_a_form_error(alice, course, s1, body, message):
+    client = client_for(alice)
+    lesson = add_lesson(course, s1, title="Greeting", body_markdown="Hi", body_html="<p>Hi</p>")
+    for url in (
+        reverse("courses:lesson_create", kwargs={"course_id": course.pk}),
+        reverse("courses:lesson_edit", kwargs={"course_id": course.pk, "lesson_id": lesson.pk}),
+    ):
+        response = client.post(url, {"title": "Deep", "body_markdown": body, "standards": [s1.pk]})
+        assert response.status_code == 200
+        assert message in response.context["form"].errors["body_markdown"][0]
+        assert message in response.content.decode()
+    assert list(Lesson.objects.filter(course=course).values_list("title", "body_markdown")) == [("Greeting", "Hi")]
 
 
 @pytest.mark.parametrize(
@@ -724,7 +746,8 @@ def test_lesson_preview_renders_through_the_lesson_sanitizer_and_saves_nothing(a
     assert response.status_code == 200
     html = response.content.decode()
     assert "<h2>Greeting</h2>" in html and "<strong>hello</strong>" in html
-    assert "<script" not in html and "javascript:" not in html
+    # CommonMark leaves a link to a javascript: URL as the text the author typed, never an href.
+    assert "<script" not in html and "href" not in html and "[x](javascript:alert(1))" in html
     assert not Lesson.objects.filter(course=course).exists()
     empty = client_for(alice).post(url, {"body_markdown": "  "})
     assert "Nothing to preview yet" in empty.content.decode()
