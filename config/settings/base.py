@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "organizations.tenancy.CurrentMembershipMiddleware",
+    # Last: renders the branded 404 (with the person's menu) in development as in production.
+    "config.errors.BrandedNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
