@@ -1,5 +1,7 @@
 from django.urls import path
 
+import config.converters  # noqa: F401  (registers <token:...>)
+
 from enrollments import views
 
 app_name = "enrollments"
@@ -13,5 +15,5 @@ urlpatterns = [
     path("learn/attempts/<int:attempt_id>/", views.attempt_result, name="attempt_result"),
     path("learn/attempts/<int:attempt_id>/submit/", views.attempt_submit, name="attempt_submit"),
     # Public: anyone with the code can verify a certificate (see tests/test_tenancy.py).
-    path("certificates/<str:code>/", views.certificate, name="certificate"),
+    path("certificates/<token:code>/", views.certificate, name="certificate"),
 ]

@@ -11,7 +11,15 @@ from django.db.models import QuerySet
 
 from organizations import services
 from organizations.adapters import forget_invitation, invitation_unusable_response, signup_invitation
-from organizations.models import Membership, Organization, Role, ServiceStandard, Team, time_zone_choices
+from organizations.models import (
+    MAX_STANDARD_ORDER,
+    Membership,
+    Organization,
+    Role,
+    ServiceStandard,
+    Team,
+    time_zone_choices,
+)
 from organizations.tenancy import set_current_organization
 
 
@@ -110,7 +118,8 @@ class ServiceStandardForm(forms.Form):
         help_text="One behavior per line, for example “Greets the customer within 10 seconds”.",
     )
     order = forms.IntegerField(
-        min_value=0, initial=0, help_text="Standards are listed from the lowest number to the highest."
+        min_value=0, max_value=MAX_STANDARD_ORDER, initial=0,
+        help_text="Standards are listed from the lowest number to the highest.",
     )
 
     def __init__(self, *args: Any, organization_id: int, standard: ServiceStandard | None = None, **kwargs: Any):

@@ -9,10 +9,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+# A standard's place in the list; well inside PostgreSQL's integer range.
+MAX_STANDARD_ORDER = 9999
 
 INVITATION_VALIDITY = timedelta(days=7)
 
@@ -180,7 +184,8 @@ class ServiceStandard(models.Model):
     title = models.CharField(max_length=160)
     description = models.TextField(blank=True)
     behaviors = models.JSONField(default=list, blank=True, help_text="Observable behaviors, one per item.")
-    order = models.PositiveIntegerField(default=0)
+    # Bounded so that a huge number is a form error, not an integer overflow (a 500) in PostgreSQL.
+    order = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(MAX_STANDARD_ORDER)])
     is_active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)

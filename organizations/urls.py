@@ -1,5 +1,7 @@
 from django.urls import path
 
+import config.converters  # noqa: F401  (registers <token:...>)
+
 from organizations import views
 
 app_name = "organizations"
@@ -32,5 +34,5 @@ urlpatterns = [
     path("invitations/import/", views.invitation_import, name="invitation_import"),
     path("invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("invitations/<int:invitation_id>/resend/", views.invitation_resend, name="invitation_resend"),
-    path("invitations/accept/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("invitations/accept/<token:token>/", views.invitation_accept, name="invitation_accept"),
 ]

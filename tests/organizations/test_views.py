@@ -152,6 +152,27 @@ def test_an_admin_creates_a_standard_with_one_behavior_per_line(acme, alice):
     assert standard.revisions.get().edited_by == alice.user
 
 
+@pytest.mark.parametrize("order", ["2147483648", "10000", "99999999999999999999"])
+def test_a_standard_order_over_the_maximum_is_a_form_error(acme, alice, order):
+    # 2147483648 overflowed PostgreSQL's integer column: a 500.
+    response = client_for(alice).post(
+        reverse("organizations:standard_create"), {"code": "S1", "title": "Greet", "order": order}
+    )
+
+    assert response.status_code == 200
+    assert "less than or equal to 9999" in response.context["form"].errors["order"][0]
+    assert not ServiceStandard.objects.filter(organization=acme).exists()
+
+
+def test_a_standard_order_at_the_maximum_is_saved(acme, alice):
+    response = client_for(alice).post(
+        reverse("organizations:standard_create"), {"code": "S1", "title": "Greet", "order": "9999"}
+    )
+
+    assert response.status_code == 302
+    assert ServiceStandard.objects.get(organization=acme).order == 9999
+
+
 def test_a_duplicate_code_is_a_clear_form_error(acme, alice):
     services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
 
