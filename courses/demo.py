@@ -56,7 +56,7 @@ def seed_demo_courses(*, organization: Organization, author: User) -> None:
             organization=organization, title=PROGRAM["title"], defaults={"description": PROGRAM["description"]}
         )
         if created:
-            program_set_courses(program=program, courses=courses)
+            program_set_courses(program=program, actor=actor, courses=courses)
 
 
 def demo_courses_summary() -> list[str]:

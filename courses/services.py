@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Max, ProtectedError
@@ -172,10 +172,13 @@ def course_check_still_publishable(*, course: Course) -> None:
 # --- Guards ----------------------------------------------------------------------------------------
 
 
-def _ensure_member_of(actor: Membership, organization_id: int) -> None:
-    # Selectors already scope every object to the actor's organization; this is the last line.
-    if actor.organization_id != organization_id:
-        raise PermissionDenied("This belongs to another organization.")
+def _ensure_author_of(actor: Membership, organization_id: int) -> None:
+    """Authoring is for authors (admins, and managers granted it) of the content's organization.
+
+    Selectors already scope every object to the actor's organization; this is the last line, for
+    callers without a view (tasks, the API). Raises NotPermitted, which views answer with a 404.
+    """
+    ensure_actor(actor, organization=organization_id, author=True)
 
 
 def _ensure_standards_of(organization_id: int, standards: Iterable[ServiceStandard]) -> list[ServiceStandard]:
@@ -239,7 +242,8 @@ def course_create(
     always_show_answers: bool = False,
     cover_image: File | None = None,
 ) -> Course:
-    """A new draft course of the actor's organization."""
+    """A new draft course of the actor's organization (authors only)."""
+    _ensure_author_of(actor, actor.organization_id)
     course = Course(
         organization_id=actor.organization_id,
         title=title,
@@ -273,7 +277,7 @@ def course_update(
 
     Allowed on published courses: attempts keep their own snapshot of what they were graded on.
     """
-    _ensure_member_of(actor, course.organization_id)
+    _ensure_author_of(actor, course.organization_id)
     locked = _lock_course(course)
     locked.title = title
     locked.summary = summary
@@ -303,7 +307,7 @@ def course_publish(*, course: Course, actor: Membership) -> Course:
     (e.g. removing the last question's standard). We refuse rather than silently switching the
     course back to draft under its learners; to make such a change, unpublish first.
     """
-    _ensure_member_of(actor, course.organization_id)
+    _ensure_author_of(actor, course.organization_id)
     locked = _lock_course(course)
     if locked.status == CourseStatus.PUBLISHED:
         return locked
@@ -319,7 +323,7 @@ def course_publish(*, course: Course, actor: Membership) -> Course:
 @transaction.atomic
 def course_unpublish(*, course: Course, actor: Membership) -> Course:
     """Back to draft (from published or archived): learners no longer find it among courses to take."""
-    _ensure_member_of(actor, course.organization_id)
+    _ensure_author_of(actor, course.organization_id)
     locked = _lock_course(course)
     locked.status = CourseStatus.DRAFT
     locked.save(update_fields=["status", "updated_at"])
@@ -329,7 +333,7 @@ def course_unpublish(*, course: Course, actor: Membership) -> Course:
 @transaction.atomic
 def course_archive(*, course: Course, actor: Membership) -> Course:
     """Retire a course: kept with its history (progress, attempts, certificates), no longer offered."""
-    _ensure_member_of(actor, course.organization_id)
+    _ensure_author_of(actor, course.organization_id)
     locked = _lock_course(course)
     locked.status = CourseStatus.ARCHIVED
     locked.save(update_fields=["status", "updated_at"])
@@ -359,7 +363,7 @@ def lesson_create(
 
     A body the renderer refuses (too long, nested too deeply) is a ValidationError on `body_markdown`.
     """
-    _ensure_member_of(actor, course.organization_id)
+    _ensure_author_of(actor, course.organization_id)
     standards = _ensure_standards_of(course.organization_id, standards)
     locked = _lock_course(course)
     count = Lesson.objects.filter(course=locked).count()
@@ -389,7 +393,7 @@ def lesson_update(
     standards: Iterable[ServiceStandard],
 ) -> Lesson:
     """Change a lesson; re-renders `body_html`. Refused on a published course if it breaks the rule."""
-    _ensure_member_of(actor, lesson.course.organization_id)
+    _ensure_author_of(actor, lesson.course.organization_id)
     standards = _ensure_standards_of(lesson.course.organization_id, standards)
     locked = _lock_course(lesson.course)
     lesson.title = title
@@ -407,7 +411,7 @@ def lesson_update(
 @transaction.atomic
 def lesson_delete(*, lesson: Lesson, actor: Membership) -> None:
     """Remove a lesson (and learners' completion marks of it) and close the gap in the order."""
-    _ensure_member_of(actor, lesson.course.organization_id)
+    _ensure_author_of(actor, lesson.course.organization_id)
     locked = _lock_course(lesson.course)
     lesson.delete()
     _renumber(list(Lesson.objects.filter(course=locked)), Lesson)
@@ -420,7 +424,7 @@ def lesson_move(*, lesson: Lesson, actor: Membership, direction: Direction) -> N
 
     Moving the first lesson up or the last one down changes nothing.
     """
-    _ensure_member_of(actor, lesson.course.organization_id)
+    _ensure_author_of(actor, lesson.course.organization_id)
     locked = _lock_course(lesson.course)
     rows = list(Lesson.objects.filter(course=locked).only("id", "order", "course_id"))
     _renumber(_move(rows, lesson.pk, direction), Lesson)
@@ -493,7 +497,7 @@ def question_create(
     Credits come from the "correct" ticks through `choice_credits_from_flags`; true/false questions
     get the choices True and False. Raises ValidationError when the choices do not fit the kind.
     """
-    _ensure_member_of(actor, course.organization_id)
+    _ensure_author_of(actor, course.organization_id)
     standards = _ensure_standards_of(course.organization_id, standards)
     normalized = _normalized_choices(kind, choices)
     locked = _lock_course(course)
@@ -528,7 +532,7 @@ def question_update(
 
     An HTML question (imported [html]/[markdown]) is edited as HTML: every text is sanitized again.
     """
-    _ensure_member_of(actor, question.course.organization_id)
+    _ensure_author_of(actor, question.course.organization_id)
     standards = _ensure_standards_of(question.course.organization_id, standards)
     if question.text_format == QuestionTextFormat.HTML:
         prompt, explanation = sanitize_html(prompt), sanitize_html(explanation)
@@ -553,7 +557,7 @@ def question_update(
 @transaction.atomic
 def question_delete(*, question: Question, actor: Membership) -> None:
     """Remove a question and close the gap. Refused if it is the last one of a published course."""
-    _ensure_member_of(actor, question.course.organization_id)
+    _ensure_author_of(actor, question.course.organization_id)
     locked = _lock_course(question.course)
     question.delete()
     _renumber(list(Question.objects.filter(course=locked)), Question)
@@ -563,7 +567,7 @@ def question_delete(*, question: Question, actor: Membership) -> None:
 @transaction.atomic
 def question_move(*, question: Question, actor: Membership, direction: Direction) -> None:
     """Swap a question with its neighbor and renumber the knowledge check 0..n-1 atomically."""
-    _ensure_member_of(actor, question.course.organization_id)
+    _ensure_author_of(actor, question.course.organization_id)
     locked = _lock_course(question.course)
     rows = list(Question.objects.filter(course=locked).only("id", "order", "course_id"))
     _renumber(_move(rows, question.pk, direction), Question)
@@ -573,12 +577,13 @@ def question_move(*, question: Question, actor: Membership, direction: Direction
 
 
 @transaction.atomic
-def program_set_courses(*, program: Program, courses: Sequence[Course]) -> None:
-    """Make the program's courses exactly `courses`, in that order.
+def program_set_courses(*, program: Program, actor: Membership, courses: Sequence[Course]) -> None:
+    """Make the program's courses exactly `courses`, in that order (authors only).
 
     Rows of courses that stay keep their identity (only `order` changes); courses of another
     organization or listed twice are refused.
     """
+    _ensure_author_of(actor, program.organization_id)
     courses = list(courses)
     if any(course.organization_id != program.organization_id for course in courses):
         raise ValidationError({"courses": "Choose courses of this organization only."})
@@ -609,9 +614,10 @@ def program_set_courses(*, program: Program, courses: Sequence[Course]) -> None:
 def program_create(
     *, actor: Membership, title: str, description: str = "", courses: Sequence[Course] = ()
 ) -> Program:
-    """A new program (learning path) of the actor's organization with its ordered courses."""
+    """A new program (learning path) of the actor's organization with its ordered courses (authors only)."""
+    _ensure_author_of(actor, actor.organization_id)
     program = Program.objects.create(organization_id=actor.organization_id, title=title, description=description)
-    program_set_courses(program=program, courses=courses)
+    program_set_courses(program=program, actor=actor, courses=courses)
     return program
 
 
@@ -620,18 +626,18 @@ def program_update(
     *, program: Program, actor: Membership, title: str, description: str, courses: Sequence[Course]
 ) -> Program:
     """Change a program's title, description and ordered courses together."""
-    _ensure_member_of(actor, program.organization_id)
+    _ensure_author_of(actor, program.organization_id)
     program.title = title
     program.description = description
     program.save()
-    program_set_courses(program=program, courses=courses)
+    program_set_courses(program=program, actor=actor, courses=courses)
     return program
 
 
 @transaction.atomic
 def program_delete(*, program: Program, actor: Membership) -> None:
     """Delete a program; refused while something that must keep it (e.g. assignments) refers to it."""
-    _ensure_member_of(actor, program.organization_id)
+    _ensure_author_of(actor, program.organization_id)
     try:
         program.delete()
     except ProtectedError as error:
@@ -714,7 +720,7 @@ def questions_import_check(*, course: Course, actor: Membership, fmt: ImportForm
     credit rule refuses, no questions), or ValidationError when the course has no room for them.
     Questions of unsupported types are not problems: they are in `skipped` for the author to see.
     """
-    ensure_actor(actor, organization=course.organization_id, author=True)
+    _ensure_author_of(actor, course.organization_id)
     parser = _IMPORT_PARSERS.get(fmt)
     if parser is None:
         raise ValueError(f"Unknown question format: {fmt!r}.")
@@ -813,7 +819,7 @@ def questions_add_standards(
     Adds to a question's standards, never removes. Questions of another course and standards of
     another organization are refused (ValidationError) and nothing is saved.
     """
-    _ensure_member_of(actor, course.organization_id)
+    _ensure_author_of(actor, course.organization_id)
     wanted = {
         question_id: _ensure_standards_of(course.organization_id, standards)
         for question_id, standards in standards_by_question.items()

@@ -43,6 +43,7 @@ from courses.models import Choice, Course, CourseStatus, Lesson, Question, Quest
 from enrollments import grading
 from enrollments.models import Attempt, AttemptStatus, Certificate, CourseProgress, LessonCompletion
 from organizations.models import Membership, User
+from organizations.permissions import ensure_actor
 
 
 class NoKnowledgeCheck(Exception):
@@ -91,8 +92,10 @@ def _progress_upsert(*, membership: Membership, course_id: int, last_lesson_id: 
 def lesson_visit(*, membership: Membership, lesson: Lesson) -> int:
     """Record the lesson as where the person left off (creating their progress); returns the progress id.
 
-    One upsert, safe against two tabs: the progress row is unique per membership and course.
+    One upsert, safe against two tabs: the progress row is unique per membership and course. The
+    member acts for themselves, in the lesson's organization (else NotPermitted).
     """
+    ensure_actor(membership, organization=lesson.course.organization_id)
     return _progress_upsert(membership=membership, course_id=lesson.course_id, last_lesson_id=lesson.pk)
 
 
@@ -101,8 +104,10 @@ def lesson_complete(*, membership: Membership, lesson: Lesson) -> bool:
 
     Returns True when this call completed the course. Marking twice, or from two tabs, leaves one
     completion row (unique constraint, ON CONFLICT DO NOTHING). The progress upsert locks the
-    person's progress row first, which serializes this with a concurrent `attempt_submit`.
+    person's progress row first, which serializes this with a concurrent `attempt_submit`. The
+    member acts for themselves, in the lesson's organization (else NotPermitted).
     """
+    ensure_actor(membership, organization=lesson.course.organization_id)
     with transaction.atomic():
         progress_id = _progress_upsert(membership=membership, course_id=lesson.course_id, last_lesson_id=lesson.pk)
         LessonCompletion.objects.bulk_create(
@@ -263,8 +268,10 @@ def attempt_start(*, membership: Membership, course: Course, rng: random.Random 
     Two tabs or two requests starting at once: the loser's INSERT fails inside a savepoint and it
     returns the winner's attempt. A new attempt freezes the check in `snapshot` (see the module
     docstring on versioning), its questions and choices shuffled (`rng`: tests pass a seeded one).
-    The caller passes a published course of the member's organization.
+    The caller passes a published course of the member's organization;
+    another organization's course is refused (NotPermitted).
     """
+    ensure_actor(membership, organization=course.organization_id)
     for _ in range(3):
         state = (
             CourseProgress.objects.filter(membership=membership, course=course)

@@ -225,7 +225,7 @@ def seed_demo_organization() -> DemoOrganization:
         for team_name in TEAMS:
             team = Team.objects.filter(organization=organization, name=team_name).first()
             if team is None:
-                team = services.team_create(organization=organization, name=team_name, managers=[managers[team_name]])
+                team = services.team_create(actor=admin, name=team_name, managers=[managers[team_name]])
             teams[team_name] = team
             _place_in_team(managers[team_name], team)
 
@@ -240,7 +240,7 @@ def seed_demo_organization() -> DemoOrganization:
         for order, values in enumerate(STANDARDS, start=1):
             standard = existing.get(values["code"])
             if standard is None:
-                standard = services.standard_create(organization=organization, actor=admin.user, order=order, **values)
+                standard = services.standard_create(actor=admin, order=order, **values)
             standards.append(standard)
 
     return DemoOrganization(

@@ -36,6 +36,7 @@ from organizations.models import (
     new_invitation_token,
     validate_time_zone,
 )
+from organizations.permissions import NotPermitted, ensure_actor
 
 STALE_INVITATION_AGE = timedelta(days=90)
 
@@ -60,7 +61,7 @@ ORGANIZATION_SETTINGS_FIELDS: tuple[str, ...] = ("name", "vision", "customer_pro
 
 
 def organization_update(*, organization: Organization, actor: Membership, **changes: Any) -> OrganizationRevision | None:
-    """Change the organization's name, vision, customer promise or default time zone; keep the history.
+    """Change the organization's name, vision, customer promise or default time zone; keep the history (admins only).
 
     Only an active admin of the organization may (`NotPermitted` otherwise), and only the settings
     fields may change (the slug is the tenant's stable identity). Like `standard_update`: in one
@@ -97,8 +98,7 @@ def _duplicate_code_error(code: str) -> ValidationError:
 
 def standard_create(
     *,
-    organization: Organization,
-    actor: User,
+    actor: Membership,
     code: str,
     title: str,
     description: str = "",
@@ -106,11 +106,13 @@ def standard_create(
     order: int = 0,
     is_active: bool = True,
 ) -> ServiceStandard:
-    """Create a standard at version 1 and record revision 1 with its initial values.
+    """Create a standard of the actor's organization at version 1 (admins only), with revision 1.
 
     Revision 1 maps each field to [None, initial value], so the history starts with who wrote the
     standard. A code already used in the organization is a ValidationError on `code`.
     """
+    ensure_actor(actor, organization=actor.organization_id, roles=(Role.ADMIN,))
+    organization = actor.organization
     try:
         with transaction.atomic():
             standard = ServiceStandard.objects.create(
@@ -126,7 +128,7 @@ def standard_create(
             ServiceStandardRevision.objects.create(
                 standard=standard,
                 version=1,
-                edited_by=actor,
+                edited_by=actor.user,
                 changes={name: [None, getattr(standard, name)] for name in STANDARD_TRACKED_FIELDS},
             )
     except IntegrityError as error:
@@ -136,14 +138,17 @@ def standard_create(
     return standard
 
 
-def standard_update(*, standard: ServiceStandard, actor: User, **changes: Any) -> ServiceStandardRevision | None:
-    """Apply field changes to a standard and record them as a new revision; returns the revision.
+def standard_update(
+    *, standard: ServiceStandard, actor: Membership, **changes: Any
+) -> ServiceStandardRevision | None:
+    """Apply field changes to a standard and record them as a new revision (admins only); returns it.
 
     In one transaction the row is locked (select_for_update), the field-level diff
     (field -> [before, after]) is computed against the locked row, `version` goes up by one and a
     ServiceStandardRevision records who, when and what. Nothing at all is written when no value
     changes (returns None). `standard` is updated in place to the saved state.
     """
+    ensure_actor(actor, organization=standard.organization_id, roles=(Role.ADMIN,))
     unknown = set(changes) - set(STANDARD_TRACKED_FIELDS)
     if unknown:
         raise TypeError(f"standard_update() cannot change {', '.join(sorted(unknown))}")
@@ -165,7 +170,7 @@ def standard_update(*, standard: ServiceStandard, actor: User, **changes: Any) -
                 locked.version += 1
                 locked.save(update_fields=[*diff, "version", "updated_at"])
                 revision = ServiceStandardRevision.objects.create(
-                    standard=locked, version=locked.version, edited_by=actor, changes=diff
+                    standard=locked, version=locked.version, edited_by=actor.user, changes=diff
                 )
     except IntegrityError as error:
         if "standard_code_unique_per_org" in str(error):
@@ -188,8 +193,11 @@ def _duplicate_team_error(name: str) -> ValidationError:
     return ValidationError({"name": f"This organization already has a team named “{name}”."})
 
 
-def team_create(*, organization: Organization, name: str, managers: list[Membership]) -> Team:
-    """Create a team with one or more managers, all managers or admins of the same organization."""
+def team_create(*, actor: Membership, name: str, managers: list[Membership]) -> Team:
+    """Create a team of the actor's organization (admins only) with one or more managers, all
+    managers or admins of that organization."""
+    ensure_actor(actor, organization=actor.organization_id, roles=(Role.ADMIN,))
+    organization = actor.organization
     managers = list(managers)
     _check_team_managers(organization=organization, managers=managers)
     try:
@@ -203,8 +211,9 @@ def team_create(*, organization: Organization, name: str, managers: list[Members
     return team
 
 
-def team_update(*, team: Team, name: str, managers: list[Membership]) -> Team:
-    """Rename a team and replace its managers (same rules as `team_create`)."""
+def team_update(*, team: Team, actor: Membership, name: str, managers: list[Membership]) -> Team:
+    """Rename a team and replace its managers (same rules as `team_create`; admins only)."""
+    ensure_actor(actor, organization=team.organization_id, roles=(Role.ADMIN,))
     managers = list(managers)
     _check_team_managers(organization=team.organization, managers=managers)
     try:
@@ -219,8 +228,9 @@ def team_update(*, team: Team, name: str, managers: list[Membership]) -> Team:
     return team
 
 
-def team_delete(*, team: Team) -> None:
-    """Delete a team. Its members stay in the organization, without a team."""
+def team_delete(*, team: Team, actor: Membership) -> None:
+    """Delete a team (admins only). Its members stay in the organization, without a team."""
+    ensure_actor(actor, organization=team.organization_id, roles=(Role.ADMIN,))
     with transaction.atomic():
         team.delete()
 
@@ -268,19 +278,21 @@ def team_member_remove(*, actor: Membership, team: Team, membership: Membership)
 def membership_update(
     *,
     membership: Membership,
+    actor: Membership,
     role: str,
     team: Team | None,
     job_title: str,
     can_author: bool,
     is_active: bool,
 ) -> Membership:
-    """Change a person's role, team, job title, authoring right and whether they are active.
+    """Change a person's role, team, job title, authoring right and whether they are active (admins only).
 
     Invariants: the organization always keeps at least one active admin (the organization's admin
     rows are locked while this is checked, so two admins cannot demote each other at once); the
     team belongs to the same organization; `can_author` is kept only for managers (admins always
     author, employees never); someone who is no longer a manager or admin stops managing teams.
     """
+    ensure_actor(actor, organization=membership.organization_id, roles=(Role.ADMIN,))
     if role not in Role.values:
         raise ValidationError({"role": "Choose a role."})
     if team is not None and team.organization_id != membership.organization_id:
@@ -321,7 +333,8 @@ def membership_update(
 # --- Invitations --------------------------------------------------------------------------------
 #
 # Who may invite: admins invite anyone with any role; managers invite employees into the teams they
-# manage (the views and `selectors.invitation_team_choices` enforce it). An invitation is single use;
+# manage, and resend or revoke only those invitations. The services enforce it (`_ensure_may_invite`,
+# `_ensure_may_manage_invitation`); the forms and selectors only offer what is allowed. An invitation is single use;
 # the partial unique constraint `invitation_one_open_per_email` allows one open (neither accepted nor
 # revoked) invitation per email and organization, which makes double submits and re-uploaded CSV
 # files harmless. Emails go out from a Celery task enqueued only once the transaction commits.
@@ -392,17 +405,42 @@ def _enqueue_invitation_emails(invitation_ids: list[int]) -> None:
         tasks.invitations_send_batch.delay_on_commit(invitation_ids[start : start + INVITATION_SEND_BATCH_SIZE])
 
 
+def _manages_team(actor: Membership, team_id: int) -> bool:
+    return Team.managers.through.objects.filter(team_id=team_id, membership_id=actor.pk).exists()
+
+
+def _ensure_may_invite(actor: Membership, *, role: str, team: Team | None) -> None:
+    """Admins invite anyone; managers only employees, into a team they manage (raises NotPermitted)."""
+    ensure_actor(actor, organization=actor.organization_id, roles=(Role.ADMIN, Role.MANAGER))
+    if actor.role == Role.ADMIN:
+        return
+    if role != Role.EMPLOYEE:
+        raise NotPermitted("Managers invite employees only.")
+    if team is None or not _manages_team(actor, team.pk):
+        raise NotPermitted("Managers invite only into the teams they manage.")
+
+
+def _ensure_may_manage_invitation(actor: Membership, invitation: Invitation) -> None:
+    """Admins manage every invitation of their organization; managers those of employees to their teams."""
+    ensure_actor(actor, organization=invitation.organization_id, roles=(Role.ADMIN, Role.MANAGER))
+    if actor.role == Role.ADMIN:
+        return
+    if invitation.role != Role.EMPLOYEE or invitation.team_id is None or not _manages_team(actor, invitation.team_id):
+        raise NotPermitted("Managers manage only invitations of employees to their teams.")
+
+
 def invitation_create(
     *,
-    organization: Organization,
-    invited_by: User | None,
+    actor: Membership,
     email: str,
     name: str = "",
     role: str = Role.EMPLOYEE,
     team: Team | None = None,
     time_zone: str = "",
 ) -> Invitation:
-    """Invite a person into the organization with a role and team; the email is sent on commit.
+    """Invite a person into the actor's organization with a role and team; the email is sent on commit.
+
+    Admins invite anyone; managers invite employees into a team they manage (else NotPermitted).
 
     Idempotent: while an open, unexpired invitation exists for the email it is returned unchanged (a
     double submit creates nothing). A concurrent insert is caught by the partial unique constraint
@@ -416,8 +454,10 @@ def invitation_create(
         raise ValidationError({"email": "Enter a valid email address."}) from None
     if role not in Role.values:
         raise ValidationError({"role": "Choose admin, manager or employee."})
+    organization = actor.organization
     if team is not None and team.organization_id != organization.pk:
         raise ValidationError({"team": "Choose a team of this organization."})
+    _ensure_may_invite(actor, role=role, team=team)
     time_zone = time_zone or organization.time_zone
     try:
         validate_time_zone(time_zone)
@@ -426,7 +466,7 @@ def invitation_create(
     if _active_member_emails(organization_id=organization.pk, emails=[email]):
         raise ValidationError({"email": f"{email} is already a member of {organization.name}."})
 
-    details = {"name": name.strip(), "role": role, "team": team, "time_zone": time_zone, "invited_by": invited_by}
+    details = {"name": name.strip(), "role": role, "team": team, "time_zone": time_zone, "invited_by": actor.user}
     now = timezone.now()
     with transaction.atomic():
         existing = _open_invitations(organization_id=organization.pk, emails=[email]).select_for_update().first()
@@ -453,12 +493,13 @@ def invitation_create(
     return invitation
 
 
-def invitation_revoke(*, invitation: Invitation) -> Invitation:
-    """Withdraw an open invitation; its link stops working at once.
+def invitation_revoke(*, invitation: Invitation, actor: Membership) -> Invitation:
+    """Withdraw an open invitation; its link stops working at once (see `_ensure_may_manage_invitation`).
 
     A conditional update, so revoking something that was just accepted (or revoked) changes nothing
     and is reported as a ValidationError.
     """
+    _ensure_may_manage_invitation(actor, invitation)
     now = timezone.now()
     changed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=now
@@ -469,11 +510,13 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
     return invitation
 
 
-def invitation_resend(*, invitation: Invitation) -> Invitation:
+def invitation_resend(*, invitation: Invitation, actor: Membership) -> Invitation:
     """Give an open invitation a new token and a new 7-day validity, and email it again on commit.
 
-    The old link stops working: only the newest email is valid.
+    The old link stops working: only the newest email is valid. Who may: see
+    `_ensure_may_manage_invitation`.
     """
+    _ensure_may_manage_invitation(actor, invitation)
     now = timezone.now()
     with transaction.atomic():
         locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
@@ -802,14 +845,18 @@ def _import_rows(*, organization: Organization, invited_by: User | None, rows: l
     return result
 
 
-def invitations_import_csv(*, organization: Organization, invited_by: User | None, data: bytes) -> ImportResult:
+def invitations_import_csv(*, actor: Membership, data: bytes) -> ImportResult:
     """Invite everyone listed in a CSV file (header email,name,role,team,time_zone), all or nothing.
+
+    Admins only: a file may give any role. The invitations are the actor's organization's.
 
     The whole file is validated first; any bad line means nothing is created and every problem is
     reported with its line number. Emails that are already active members or already have a pending
     invitation are skipped, so uploading the same file twice creates nothing new. The invitations
     are created in one transaction and emailed in batches once it commits.
     """
+    ensure_actor(actor, organization=actor.organization_id, roles=(Role.ADMIN,))
+    organization, invited_by = actor.organization, actor.user
     text, error = _decode_csv(data)
     if error:
         return _file_error(error)

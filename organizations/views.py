@@ -92,9 +92,7 @@ def standard_create(request: HttpRequest) -> HttpResponse:
     form = ServiceStandardForm(request.POST or None, organization_id=membership.organization_id)
     if request.method == "POST" and form.is_valid():
         try:
-            standard = services.standard_create(
-                organization=membership.organization, actor=request.user, **form.cleaned_data
-            )
+            standard = services.standard_create(actor=membership, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -111,7 +109,7 @@ def standard_edit(request: HttpRequest, standard_id: int) -> HttpResponse:
         form = ServiceStandardForm(request.POST, organization_id=membership.organization_id, standard=standard)
         if form.is_valid():
             try:
-                revision = services.standard_update(standard=standard, actor=request.user, **form.cleaned_data)
+                revision = services.standard_update(standard=standard, actor=membership, **form.cleaned_data)
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -144,7 +142,7 @@ def standard_set_active(request: HttpRequest, standard_id: int) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     is_active = request.POST.get("is_active") == "1"
-    revision = services.standard_update(standard=standard, actor=request.user, is_active=is_active)
+    revision = services.standard_update(standard=standard, actor=request.membership, is_active=is_active)
     if revision is not None:
         state = "active again" if is_active else "inactive: it no longer shows to learners"
         messages.success(request, f"{standard.code} is {state}.")
@@ -170,7 +168,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            team = services.team_create(organization=membership.organization, **form.cleaned_data)
+            team = services.team_create(actor=membership, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -192,7 +190,7 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.team_update(team=team, **form.cleaned_data)
+            services.team_update(team=team, actor=membership, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -265,7 +263,7 @@ def team_delete(request: HttpRequest, team_id: int) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     name = team.name
-    services.team_delete(team=team)
+    services.team_delete(team=team, actor=request.membership)
     messages.success(request, f"Team “{name}” deleted. Its members are now without a team.")
     return redirect("organizations:team_list")
 
@@ -295,7 +293,7 @@ def member_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.membership_update(membership=person, **form.cleaned_data)
+            services.membership_update(membership=person, actor=acting, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -370,9 +368,7 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = services.invitation_create(
-                organization=membership.organization, invited_by=request.user, **form.cleaned_data
-            )
+            invitation = services.invitation_create(actor=membership, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -391,7 +387,7 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        services.invitation_revoke(invitation=invitation)
+        services.invitation_revoke(invitation=invitation, actor=request.membership)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -405,7 +401,7 @@ def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        services.invitation_resend(invitation=invitation)
+        services.invitation_resend(invitation=invitation, actor=request.membership)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -421,9 +417,7 @@ def invitation_import(request: HttpRequest) -> HttpResponse:
     result = None
     form = InvitationImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        result = services.invitations_import_csv(
-            organization=membership.organization, invited_by=request.user, data=form.cleaned_data["file"]
-        )
+        result = services.invitations_import_csv(actor=membership, data=form.cleaned_data["file"])
         if result.ok:
             form = InvitationImportForm()
     return render(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 
 from courses import services
-from courses.models import Choice, CourseStatus, Lesson, ProgramCourse, Question, QuestionKind
+from courses.models import Choice, Course, CourseStatus, Lesson, Program, ProgramCourse, Question, QuestionKind
 from courses.services import ChoiceInput, CourseNotPublishable, choice_credits_from_flags
+from organizations.models import Role
+from organizations.permissions import NotPermitted
 from tests import factories
 
 # --- Choice credits --------------------------------------------------------------------------------
@@ -127,7 +129,7 @@ def test_publish_lists_every_problem(alice, course, standard):
 
 
 def test_publish_of_another_organizations_course_is_refused(charlie, course):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotPermitted):
         services.course_publish(course=course, actor=charlie)
 
 
@@ -365,7 +367,7 @@ def test_program_set_courses_orders_and_keeps_rows(alice, acme):
     program = services.program_create(actor=alice, title="Onboarding", courses=[a, b])
     first_row_of_a = ProgramCourse.objects.get(program=program, course=a).pk
     # when
-    services.program_set_courses(program=program, courses=[c, a])
+    services.program_set_courses(program=program, actor=alice, courses=[c, a])
     # then
     rows = list(ProgramCourse.objects.filter(program=program))
     assert [(row.course.title, row.order) for row in rows] == [("C", 0), ("A", 1)]
@@ -377,9 +379,9 @@ def test_program_refuses_foreign_and_duplicate_courses(alice, acme, globex):
     foreign = factories.CourseFactory(organization=globex)
     program = services.program_create(actor=alice, title="P", courses=[mine])
     with pytest.raises(ValidationError):
-        services.program_set_courses(program=program, courses=[mine, foreign])
+        services.program_set_courses(program=program, actor=alice, courses=[mine, foreign])
     with pytest.raises(ValidationError):
-        services.program_set_courses(program=program, courses=[mine, mine])
+        services.program_set_courses(program=program, actor=alice, courses=[mine, mine])
     assert list(program.courses.all()) == [mine]
 
 
@@ -419,3 +421,106 @@ def test_saving_a_lesson_or_question_loaded_before_a_move_keeps_the_new_order(al
     # then: the edits are saved and the move is not undone (no two rows share a position)
     assert list(Lesson.objects.filter(course=course).values_list("title", "order")) == [("B", 0), ("A, edited", 1)]
     assert list(Question.objects.filter(course=course).values_list("prompt", "order")) == [("2?", 0), ("1, edited?", 1)]
+
+
+# --- Services are the permission boundary ----------------------------------------------------------
+#
+# Authoring is for authors of the content's organization: charlie (Globex admin), carol (employee)
+# and bob (a manager without the author right) are refused by the service itself, and nothing changes.
+
+
+def _authoring_calls(acme, course, standard):
+    lesson = tagged_lesson(course, standard, title="Greeting")
+    question = tagged_question(course, standard, prompt="Greet how fast?")
+    program = factories.ProgramFactory(organization=acme)
+    choices = single_choices()
+    return {
+        "course_update": lambda actor: services.course_update(
+            course=course, actor=actor, title="X", summary="", estimated_minutes=5, pass_mark_percent=50
+        ),
+        "course_publish": lambda actor: services.course_publish(course=course, actor=actor),
+        "course_unpublish": lambda actor: services.course_unpublish(course=course, actor=actor),
+        "course_archive": lambda actor: services.course_archive(course=course, actor=actor),
+        "lesson_create": lambda actor: services.lesson_create(course=course, actor=actor, title="X"),
+        "lesson_update": lambda actor: services.lesson_update(
+            lesson=lesson, actor=actor, title="X", body_markdown="", video_url="", practice_prompt="", standards=[]
+        ),
+        "lesson_delete": lambda actor: services.lesson_delete(lesson=lesson, actor=actor),
+        "lesson_move": lambda actor: services.lesson_move(lesson=lesson, actor=actor, direction="down"),
+        "question_create": lambda actor: services.question_create(
+            course=course, actor=actor, kind=QuestionKind.SINGLE, prompt="X?", choices=choices
+        ),
+        "question_update": lambda actor: services.question_update(
+            question=question, actor=actor, kind=QuestionKind.SINGLE, prompt="X?", choices=choices,
+            title="", explanation="", standards=[],
+        ),
+        "question_delete": lambda actor: services.question_delete(question=question, actor=actor),
+        "question_move": lambda actor: services.question_move(question=question, actor=actor, direction="down"),
+        "questions_import": lambda actor: services.questions_import(
+            course=course, actor=actor, fmt="gift", text="Q {T}"
+        ),
+        "questions_add_standards": lambda actor: services.questions_add_standards(
+            course=course, actor=actor, standards_by_question={question.pk: [standard]}
+        ),
+        "program_set_courses": lambda actor: services.program_set_courses(
+            program=program, actor=actor, courses=[course]
+        ),
+        "program_update": lambda actor: services.program_update(
+            program=program, actor=actor, title="X", description="", courses=[]
+        ),
+        "program_delete": lambda actor: services.program_delete(program=program, actor=actor),
+    }
+
+
+AUTHORING_SERVICES = [
+    "course_update", "course_publish", "course_unpublish", "course_archive", "lesson_create", "lesson_update",
+    "lesson_delete", "lesson_move", "question_create", "question_update", "question_delete", "question_move",
+    "questions_import", "questions_add_standards", "program_set_courses", "program_update", "program_delete",
+]
+
+
+def _content_state(acme):
+    return (
+        sorted(Course.objects.filter(organization=acme).values_list("title", "status")),
+        sorted(Lesson.objects.filter(course__organization=acme).values_list("title", "order")),
+        sorted(Question.objects.filter(course__organization=acme).values_list("prompt", "order")),
+        sorted(Choice.objects.filter(question__course__organization=acme).values_list("text", "credit_percent")),
+        sorted(Program.objects.filter(organization=acme).values_list("title", flat=True)),
+        sorted(ProgramCourse.objects.filter(program__organization=acme).values_list("course_id", flat=True)),
+    )
+
+
+@pytest.mark.parametrize("name", AUTHORING_SERVICES)
+@pytest.mark.parametrize("who", ["charlie", "carol", "bob without the author right", "inactive admin"])
+def test_authoring_services_refuse_non_authors_and_other_organizations(
+    acme, alice, bob, carol, charlie, course, standard, name, who
+):
+    # given
+    call = _authoring_calls(acme, course, standard)[name]
+    actor = {
+        "charlie": charlie,
+        "carol": carol,
+        "bob without the author right": bob,
+        "inactive admin": factories.member(acme, Role.ADMIN, is_active=False),
+    }[who]
+    before = _content_state(acme)
+    # when / then
+    with pytest.raises(NotPermitted):
+        call(actor)
+    assert _content_state(acme) == before
+
+
+@pytest.mark.parametrize("name", AUTHORING_SERVICES)
+def test_a_manager_with_the_author_right_may_author(acme, course, standard, name):
+    author = factories.member(acme, Role.MANAGER, can_author=True)
+    _authoring_calls(acme, course, standard)[name](author)  # no NotPermitted
+
+
+@pytest.mark.parametrize("who", ["carol", "bob without the author right"])
+def test_course_and_program_creation_need_the_author_right(acme, bob, carol, who):
+    actor = {"carol": carol, "bob without the author right": bob}[who]
+    with pytest.raises(NotPermitted):
+        services.course_create(actor=actor, title="Mine")
+    with pytest.raises(NotPermitted):
+        services.program_create(actor=actor, title="Mine")
+    assert _content_state(acme) == ([], [], [], [], [], [])

@@ -10,6 +10,7 @@ from courses.models import Choice, Lesson, Question
 from enrollments import services
 from enrollments.grading import MESSAGE_FOREIGN_CHOICE, MESSAGE_MISSING, ResponsesInvalid
 from enrollments.models import Attempt, AttemptStatus, Certificate, CourseProgress, LessonCompletion
+from organizations.permissions import NotPermitted
 from tests import factories
 from tests.enrollments.conftest import right_answers, wrong_answers
 
@@ -385,3 +386,25 @@ def test_the_certificate_names_the_person_by_email_when_they_have_no_name(acme):
 
     # then
     assert Certificate.objects.get(progress__membership=nameless).recipient_name == "nameless@acme.test"
+
+
+# --- The member acts for themselves, in their own organization ------------------------------------
+
+
+@pytest.mark.parametrize("who", ["charlie", "inactive carol"])
+def test_learner_services_refuse_another_organizations_course_and_inactive_members(carol, charlie, course, who):
+    if who == "inactive carol":
+        carol.is_active = False
+        carol.save(update_fields=["is_active"])
+    actor = {"charlie": charlie, "inactive carol": carol}[who]
+    lesson = Lesson.objects.filter(course=course).first()
+
+    for call in (
+        lambda: services.lesson_visit(membership=actor, lesson=lesson),
+        lambda: services.lesson_complete(membership=actor, lesson=lesson),
+        lambda: services.attempt_start(membership=actor, course=course),
+    ):
+        with pytest.raises(NotPermitted):
+            call()
+
+    assert not CourseProgress.objects.exists()

@@ -57,9 +57,9 @@ def test_signup_without_an_invitation_is_closed(client, db):
     assert not User.objects.filter(email__in=["dave@example.com", "mallory@example.com"]).exists()
 
 
-def test_a_token_that_is_no_longer_valid_closes_signup(client, dave_invitation):
+def test_a_token_that_is_no_longer_valid_closes_signup(client, alice, dave_invitation):
     client.get(accept_url(dave_invitation))
-    services.invitation_revoke(invitation=dave_invitation)
+    services.invitation_revoke(invitation=dave_invitation, actor=alice)
 
     response = client.post(reverse("account_signup"), signup_data())
 

@@ -29,7 +29,7 @@ GOOD = (
 
 def import_csv(organization, inviter, text: str | bytes):
     data = text.encode() if isinstance(text, str) else text
-    return services.invitations_import_csv(organization=organization, invited_by=inviter.user, data=data)
+    return services.invitations_import_csv(actor=inviter, data=data)
 
 
 def test_a_good_file_invites_everyone_and_sends_emails_in_a_batch_on_commit(

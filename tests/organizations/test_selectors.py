@@ -20,8 +20,8 @@ def test_an_admin_sees_everyone_in_the_organization_and_nobody_else(alice, bob, 
 
 def test_a_manager_sees_only_the_active_members_of_the_teams_they_manage(acme, alice, bob, carol):
     # given bob manages the front desk, where carol works; dave works in the kitchen
-    front_desk = services.team_create(organization=acme, name="Front desk", managers=[bob])
-    kitchen = services.team_create(organization=acme, name="Kitchen", managers=[alice])
+    front_desk = services.team_create(actor=alice, name="Front desk", managers=[bob])
+    kitchen = services.team_create(actor=alice, name="Kitchen", managers=[alice])
     carol.team = front_desk
     carol.save()
     factories.member(acme, Role.EMPLOYEE, team=kitchen)
@@ -36,7 +36,7 @@ def test_a_manager_sees_only_the_active_members_of_the_teams_they_manage(acme, a
 
 
 def test_a_team_with_two_managers_lists_each_member_once(acme, alice, bob, carol):
-    team = services.team_create(organization=acme, name="Front desk", managers=[bob, alice])
+    team = services.team_create(actor=alice, name="Front desk", managers=[bob, alice])
     carol.team = team
     carol.save()
 
@@ -76,9 +76,9 @@ def test_team_choices_are_the_organizations_teams(acme, globex, alice):
 
 def test_standard_history_lists_revisions_newest_first_with_field_changes(acme, alice):
     standard = services.standard_create(
-        organization=acme, actor=alice.user, code="S1", title="Greet", behaviors=["Smiles", "Waves"]
+        actor=alice, code="S1", title="Greet", behaviors=["Smiles", "Waves"]
     )
-    services.standard_update(standard=standard, actor=alice.user, behaviors=["Smiles", "Says hello"])
+    services.standard_update(standard=standard, actor=alice, behaviors=["Smiles", "Says hello"])
 
     history = selectors.standard_history(membership=alice, standard=standard)
 
@@ -101,7 +101,7 @@ def test_standard_history_lists_revisions_newest_first_with_field_changes(acme, 
 
 
 def test_standard_history_shows_nothing_of_another_organizations_standard(globex, alice, charlie):
-    standard = services.standard_create(organization=globex, actor=charlie.user, code="S1", title="Greet")
+    standard = services.standard_create(actor=charlie, code="S1", title="Greet")
 
     assert selectors.standard_history(membership=alice, standard=standard) == []
 

@@ -30,8 +30,8 @@ ADMIN_PAGES = [
 
 @pytest.fixture
 def acme_objects(acme, alice, bob, carol):
-    standard = services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
-    team = services.team_create(organization=acme, name="Front desk", managers=[bob])
+    standard = services.standard_create(actor=alice, code="S1", title="Greet")
+    team = services.team_create(actor=alice, name="Front desk", managers=[bob])
     return {"standard": standard.pk, "team": team.pk, "membership": carol.pk}
 
 
@@ -174,7 +174,7 @@ def test_a_standard_order_at_the_maximum_is_saved(acme, alice):
 
 
 def test_a_duplicate_code_is_a_clear_form_error(acme, alice):
-    services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+    services.standard_create(actor=alice, code="S1", title="Greet")
 
     response = client_for(alice).post(
         reverse("organizations:standard_create"), {"code": "s1", "title": "Again", "order": "0"}
@@ -186,8 +186,8 @@ def test_a_duplicate_code_is_a_clear_form_error(acme, alice):
 
 
 def test_renaming_a_standard_to_a_taken_code_is_a_form_error(acme, alice):
-    services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
-    second = services.standard_create(organization=acme, actor=alice.user, code="S2", title="Listen")
+    services.standard_create(actor=alice, code="S1", title="Greet")
+    second = services.standard_create(actor=alice, code="S2", title="Listen")
 
     response = client_for(alice).post(
         reverse("organizations:standard_edit", kwargs={"standard_id": second.pk}),
@@ -200,7 +200,7 @@ def test_renaming_a_standard_to_a_taken_code_is_a_form_error(acme, alice):
 
 
 def test_another_organization_may_use_the_same_code(acme, globex, alice, charlie):
-    services.standard_create(organization=globex, actor=charlie.user, code="S1", title="Greet")
+    services.standard_create(actor=charlie, code="S1", title="Greet")
 
     response = client_for(alice).post(
         reverse("organizations:standard_create"), {"code": "S1", "title": "Greet", "order": "0"}
@@ -214,7 +214,7 @@ def test_editing_a_standard_twice_shows_two_revisions_in_the_history(acme, alice
     # given
     other_admin = factories.member(acme, Role.ADMIN, user__name="Dana Admin")
     standard = services.standard_create(
-        organization=acme, actor=alice.user, code="S1", title="Greet", behaviors=["Smiles"]
+        actor=alice, code="S1", title="Greet", behaviors=["Smiles"]
     )
     edit_url = reverse("organizations:standard_edit", kwargs={"standard_id": standard.pk})
 
@@ -236,7 +236,7 @@ def test_editing_a_standard_twice_shows_two_revisions_in_the_history(acme, alice
 
 def test_saving_an_unchanged_standard_writes_no_revision(acme, alice):
     standard = services.standard_create(
-        organization=acme, actor=alice.user, code="S1", title="Greet", behaviors=["Smiles"]
+        actor=alice, code="S1", title="Greet", behaviors=["Smiles"]
     )
 
     response = client_for(alice).post(
@@ -253,7 +253,7 @@ def test_the_history_shows_times_in_the_viewers_time_zone(acme, alice):
     # given a revision made at 12:00 UTC, viewed by someone in New York (UTC-5 in January)
     alice.user.time_zone = "America/New_York"
     alice.user.save()
-    standard = services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+    standard = services.standard_create(actor=alice, code="S1", title="Greet")
     ServiceStandardRevision.objects.filter(standard=standard).update(
         edited_at=dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC)
     )
@@ -268,7 +268,7 @@ def test_the_history_shows_times_in_the_viewers_time_zone(acme, alice):
 
 
 def test_an_admin_deactivates_and_reactivates_a_standard(acme, alice):
-    standard = services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+    standard = services.standard_create(actor=alice, code="S1", title="Greet")
     url = reverse("organizations:standard_set_active", kwargs={"standard_id": standard.pk})
     client = client_for(alice)
 
@@ -282,7 +282,7 @@ def test_an_admin_deactivates_and_reactivates_a_standard(acme, alice):
 
 
 def test_set_active_answers_get_with_405(acme, alice):
-    standard = services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+    standard = services.standard_create(actor=alice, code="S1", title="Greet")
 
     response = client_for(alice).get(reverse("organizations:standard_set_active", kwargs={"standard_id": standard.pk}))
 
@@ -328,7 +328,7 @@ def test_the_manager_choices_show_only_the_organizations_managers_and_admins(ali
 
 
 def test_a_duplicate_team_name_is_a_form_error(acme, alice, bob):
-    services.team_create(organization=acme, name="Front desk", managers=[bob])
+    services.team_create(actor=alice, name="Front desk", managers=[bob])
 
     response = client_for(alice).post(
         reverse("organizations:team_create"), {"name": "front desk", "managers": [bob.pk]}
@@ -339,7 +339,7 @@ def test_a_duplicate_team_name_is_a_form_error(acme, alice, bob):
 
 
 def test_an_admin_renames_a_team_and_changes_its_managers(acme, alice, bob):
-    team = services.team_create(organization=acme, name="Front desk", managers=[bob])
+    team = services.team_create(actor=alice, name="Front desk", managers=[bob])
 
     client_for(alice).post(
         reverse("organizations:team_edit", kwargs={"team_id": team.pk}), {"name": "Reception", "managers": [alice.pk]}
@@ -351,7 +351,7 @@ def test_an_admin_renames_a_team_and_changes_its_managers(acme, alice, bob):
 
 
 def test_an_admin_deletes_a_team_and_its_members_stay(acme, alice, bob, carol):
-    team = services.team_create(organization=acme, name="Front desk", managers=[bob])
+    team = services.team_create(actor=alice, name="Front desk", managers=[bob])
     carol.team = team
     carol.save()
 
@@ -364,7 +364,7 @@ def test_an_admin_deletes_a_team_and_its_members_stay(acme, alice, bob, carol):
 
 
 def test_deleting_another_organizations_team_is_404(globex, alice, charlie):
-    team = services.team_create(organization=globex, name="Front desk", managers=[charlie])
+    team = services.team_create(actor=charlie, name="Front desk", managers=[charlie])
 
     response = client_for(alice).post(reverse("organizations:team_delete", kwargs={"team_id": team.pk}))
 
@@ -377,8 +377,8 @@ def test_deleting_another_organizations_team_is_404(globex, alice, charlie):
 
 def test_a_manager_sees_only_their_teams_members_read_only(acme, alice, bob, carol):
     # given
-    front_desk = services.team_create(organization=acme, name="Front desk", managers=[bob])
-    kitchen = services.team_create(organization=acme, name="Kitchen", managers=[alice])
+    front_desk = services.team_create(actor=alice, name="Front desk", managers=[bob])
+    kitchen = services.team_create(actor=alice, name="Kitchen", managers=[alice])
     carol.team = front_desk
     carol.save()
     factories.member(acme, Role.EMPLOYEE, team=kitchen, user__name="Dave Kitchen")
@@ -588,10 +588,10 @@ def test_list_pages_use_a_constant_number_of_queries(
 @pytest.mark.parametrize("edits", [2, 20])
 def test_the_history_page_uses_a_constant_number_of_queries(edits, acme, alice, django_assert_num_queries):
     # given a standard edited `edits` times by as many different admins
-    standard = services.standard_create(organization=acme, actor=alice.user, code="S1", title="Greet")
+    standard = services.standard_create(actor=alice, code="S1", title="Greet")
     for index in range(edits):
         editor = factories.member(acme, Role.ADMIN)
-        services.standard_update(standard=standard, actor=editor.user, title=f"Greet {index}")
+        services.standard_update(standard=standard, actor=editor, title=f"Greet {index}")
     client = client_for(alice)
     url = reverse("organizations:standard_history", kwargs={"standard_id": standard.pk})
 
@@ -621,7 +621,7 @@ def test_a_teams_page_uses_a_constant_number_of_queries(size, acme, alice, bob, 
 
 @pytest.fixture
 def front_desk(acme, alice):
-    return services.team_create(organization=acme, name="Front desk", managers=[alice])
+    return services.team_create(actor=alice, name="Front desk", managers=[alice])
 
 
 def test_a_teams_page_lists_its_members_and_adds_and_removes_people(acme, alice, carol, front_desk):
