@@ -105,7 +105,7 @@ def test_the_invitation_email_and_the_invitation_list_show_the_same_moment(acme,
     alice.user.time_zone = "Asia/Tokyo"
     alice.user.save(update_fields=["time_zone"])
     invitation = services.invitation_create(
-        organization=acme, invited_by=alice.user, email="erin@example.com", name="Erin",
+        actor=alice, email="erin@example.com", name="Erin",
         role=Role.EMPLOYEE, team=front_desk, time_zone="America/Los_Angeles",
     )  # fmt: skip
     services.invitation_send(invitation=invitation)
