@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.conf.urls.static import static
-from django.contrib import admin
 from django.urls import include, path
 
 from config.health import healthz
@@ -8,7 +7,6 @@ from config.health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
-    path("django-admin/", admin.site.urls),
     path("author/", include("courses.urls")),
     path("", include("enrollments.urls")),
     path("", include("organizations.urls")),

@@ -33,7 +33,6 @@ SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -133,6 +132,13 @@ ACCOUNT_FORMS = {"signup": "organizations.forms.InvitationSignupForm"}
 # the organization in words, as the invitation's does; a "[ServiceCraft]" tag would say it twice.
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
+# Sign-in rate limits are per client address. Behind proxies (a load balancer, a TLS terminator) every
+# request comes from the proxy's address, so allauth must be told how many proxies of ours append to
+# X-Forwarded-For: the client is the address that many entries from the end. 0 (the default) ignores
+# the header, which anyone can forge, and uses the connection's address. A proxy that puts the client
+# address in a header of its own (e.g. X-Real-IP) can name it instead.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT") or 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = os.environ.get("DJANGO_TRUSTED_CLIENT_IP_HEADER") or None
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 
