@@ -60,7 +60,9 @@ class ServiceStandardFactory(factory.django.DjangoModelFactory):
         model = ServiceStandard
 
     organization = factory.SubFactory(OrganizationFactory)
-    code = factory.Sequence(lambda n: f"S{n + 1}")
+    # Not "S<n>": tests write codes such as "S1" by hand, and a generated code that happened to be
+    # the same (depending on how many standards earlier tests made) broke them in some run orders.
+    code = factory.Sequence(lambda n: f"F{n + 1}")
     title = factory.Sequence(lambda n: f"Standard {n}")
     description = "An observable behavior."
     behaviors = factory.LazyFunction(lambda: ["Makes eye contact", "Smiles"])
