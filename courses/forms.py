@@ -389,12 +389,12 @@ class QuestionTaggingForm(forms.Form):
     query the standards once per question); an id outside them is an error on that question.
     """
 
-    def __init__(self, *args, questions, standards, **kwargs) -> None:
+    def __init__(self, *args, questions, standards, first_number: int = 1, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.standards = {standard.pk: standard for standard in standards}
         choices = [(pk, f"{standard.code} · {standard.title}") for pk, standard in self.standards.items()]
         self.rows = []
-        for position, question in enumerate(questions, start=1):
+        for position, question in enumerate(questions, start=first_number):
             name = f"question_{question.pk}"
             self.fields[name] = forms.TypedMultipleChoiceField(
                 label=f"Standards for question {position}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from html import unescape
 from typing import Literal
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from courses.content import MarkdownRefused, render_markdown, sanitize_html, video_embed_url
 from courses.models import (
@@ -120,7 +122,19 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def _question_label(question: Question) -> str:
-    return f"“{_short(question.title or question.prompt)}”"
+    text = question.title or question.prompt
+    if question.text_format == QuestionTextFormat.HTML and not question.title:
+        text = unescape(strip_tags(text))
+    return f"“{_short(text)}”"
+
+
+# The publish checklist names this many offenders of each kind, then says how many more there are.
+NAMED_PROBLEMS = 10
+
+
+def _named(labels: list[str], total: int) -> str:
+    named = ", ".join(labels[:NAMED_PROBLEMS])
+    return named + (f" and {total - NAMED_PROBLEMS} more" if total > NAMED_PROBLEMS else "")
 
 
 def publish_problems(*, lessons: Iterable[Lesson], questions: Iterable[Question]) -> list[str]:
@@ -147,10 +161,27 @@ def publish_problems(*, lessons: Iterable[Lesson], questions: Iterable[Question]
 
 
 def course_publish_problems(*, course: Course) -> list[str]:
-    """The publish rule checked against the database (see `publish_problems`)."""
+    """The publish rule (see `publish_problems`) checked against the database in a fixed number of
+    queries whatever the number of questions: the edit page shows it for a course of any size.
+
+    Names the first NAMED_PROBLEMS questions of each problem and counts the rest.
+    """
     lessons = Lesson.objects.filter(course=course).prefetch_related("standards")
-    questions = Question.objects.filter(course=course).prefetch_related("standards", "choices")
-    return publish_problems(lessons=lessons, questions=questions)
+    questions = Question.objects.filter(course=course).only("pk", "title", "prompt", "text_format")
+    problems = []
+    if not questions.exists():
+        problems.append("Add at least one knowledge-check question.")
+    untagged_lessons = [f"“{_short(lesson.title)}”" for lesson in lessons if not lesson.standards.all()]
+    if untagged_lessons:
+        problems.append("Tag these lessons with a service standard: " + ", ".join(untagged_lessons) + ".")
+    for lead, offenders in (
+        ("Tag these questions with a service standard: ", questions.filter(standards__isnull=True)),
+        ("Mark a correct choice in these questions: ", questions.exclude(choices__credit_percent__gt=0)),
+    ):
+        first = list(offenders[:NAMED_PROBLEMS])
+        if first:  # counted even when all are named: the same queries for 3 questions or 500
+            problems.append(lead + _named([_question_label(q) for q in first], offenders.count()) + ".")
+    return problems
 
 
 def course_check_still_publishable(*, course: Course) -> None:
@@ -501,6 +532,7 @@ def question_create(
     standards = _ensure_standards_of(course.organization_id, standards)
     normalized = _normalized_choices(kind, choices)
     locked = _lock_course(course)
+    _room_for_questions(locked, 1)
     question = Question.objects.create(
         course=locked,
         order=Question.objects.filter(course=locked).count(),

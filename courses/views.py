@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -91,9 +92,18 @@ def course_create(request: HttpRequest) -> HttpResponse:
     return render(request, "courses/course_form.html", {"form": form})
 
 
+# The edit and review pages list a course's questions a page at a time, so that their cost does
+# not grow with the course (it may hold up to services.MAX_QUESTIONS_PER_COURSE).
+QUESTIONS_PER_PAGE = 25
+
+
+def _questions_page(request: HttpRequest, questions) -> Page:
+    return Paginator(questions, QUESTIONS_PER_PAGE).get_page(request.GET.get("page"))
+
+
 @author_required
 def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = _course(request, course_id, for_editing=True)
+    course = _course(request, course_id)
     initial = CourseForm.initial_for(course)
     if request.method == "POST":
         form = CourseForm(request.POST, request.FILES, initial=initial)
@@ -113,13 +123,15 @@ def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
             return _to_course(course.pk)
     else:
         form = CourseForm(initial=initial)
-    lessons, questions = list(course.lessons.all()), list(course.questions.all())
+    membership = request.membership
+    page = _questions_page(request, selectors.questions_for_authoring(membership=membership, course_id=course.pk))
     context = {
         "course": course,
         "form": form,
-        "lessons": lessons,
-        "questions": questions,
-        "problems": services.publish_problems(lessons=lessons, questions=questions),
+        "lessons": list(selectors.lessons_for_authoring(membership=membership, course_id=course.pk)),
+        "questions": list(page.object_list),
+        "page": page,
+        "problems": services.course_publish_problems(course=course),
         "question_kinds": QuestionKind.choices,
     }
     return render(request, "courses/course_edit.html", context)
@@ -479,10 +491,13 @@ def question_import(request: HttpRequest, course_id: int) -> HttpResponse:
 def question_review(request: HttpRequest, course_id: int) -> HttpResponse:
     """The course's untagged questions with their choices, each with standards to tick."""
     course = _course(request, course_id)
-    questions = list(selectors.questions_untagged_for_review(membership=request.membership, course_id=course.pk))
+    page = _questions_page(
+        request, selectors.questions_untagged_for_review(membership=request.membership, course_id=course.pk)
+    )
+    questions = list(page.object_list)
     standards = list(selectors.standards_for_tagging(membership=request.membership))
     data = request.POST if request.method == "POST" else None
-    form = QuestionTaggingForm(data, questions=questions, standards=standards)
+    form = QuestionTaggingForm(data, questions=questions, standards=standards, first_number=page.start_index() or 1)
     if request.method == "POST" and form.is_valid():
         try:
             tagged = services.questions_add_standards(
@@ -495,6 +510,16 @@ def question_review(request: HttpRequest, course_id: int) -> HttpResponse:
                 messages.success(request, f"Standards saved for {tagged} question{'' if tagged == 1 else 's'}.")
             else:
                 messages.warning(request, "Nothing saved: tick at least one standard for a question.")
-            return redirect("courses:question_review", course_id=course.pk)
-    context = {"course": course, "form": form, "rows": form.rows, "has_standards": bool(standards)}
+            response = redirect("courses:question_review", course_id=course.pk)
+            if page.number > 1:  # tagged questions leave the list: the same page shows the next ones
+                response["Location"] += f"?page={page.number}"
+            return response
+    context = {
+        "course": course,
+        "form": form,
+        "rows": form.rows,
+        "has_standards": bool(standards),
+        "page": page,
+        "first_number": page.start_index() or 1,
+    }
     return render(request, "courses/question_review.html", context)

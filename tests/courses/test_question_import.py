@@ -551,9 +551,9 @@ def test_review_when_everything_is_tagged(alice, course):
     assert "Every question of this course is tagged with a service standard." in body
 
 
-def _review_queries(client, course) -> int:
+def _review_queries(client, course, query: str = "") -> int:
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(review_url(course))
+        response = client.get(review_url(course) + query)
     assert response.status_code == 200
     return len(queries)
 
@@ -571,11 +571,41 @@ def test_review_page_query_count_is_constant(alice, course, standards):
 
     add_questions(3)
     with_three = _review_queries(client, course)
-    add_questions(27)
-    with_thirty = _review_queries(client, course)
+    add_questions(57)
+    with_sixty = _review_queries(client, course)  # three pages of 25
+    with_sixty_last_page = _review_queries(client, course, "?page=3")
 
-    assert with_three == with_thirty
-    assert with_thirty <= 20  # author pages: the manager budget
+    assert with_three == with_sixty == with_sixty_last_page
+    assert with_sixty <= 20  # author pages: the manager budget
+
+
+def test_review_is_paginated_and_tagging_a_page_keeps_the_author_on_it(alice, course, standards):
+    _import(course, "\n\n".join(f"Question {i}? {{=a ~b}}" for i in range(1, 61)))
+    client = client_for(alice)
+
+    page_two = client.get(review_url(course) + "?page=2")
+    body = page_two.content.decode()
+    assert [q.prompt for q, _ in page_two.context["rows"]] == [f"Question {i}?" for i in range(26, 51)]
+    assert "Page 2 of 3" in body and '<ol class="question-list" start="26">' in body
+    assert "<legend>Standards for question 26</legend>" in body
+    assert "Review untagged questions <span class=\"badge badge-muted\">60</span>" in body
+
+    ids = [q.pk for q, _ in page_two.context["rows"]]
+    response = client.post(review_url(course) + "?page=2", {f"question_{pk}": [standards[0].pk] for pk in ids})
+
+    assert response.status_code == 302 and response["Location"].endswith("?page=2")
+    assert Question.objects.filter(course=course, standards__isnull=True).count() == 35
+
+
+def test_import_past_the_question_cap_is_refused_clearly(alice, course):
+    factories.QuestionFactory(course=course)
+    text = "\n\n".join(f"Q{i} {{=a ~b}}" for i in range(500))
+
+    response = client_for(alice).post(import_url(course), {"format": "gift", "text": text})
+
+    body = response.content.decode()
+    assert "A course holds at most 500 questions. “Front desk basics” has 1, so 499 more fit and this would add 500." in body
+    assert Question.objects.filter(course=course).count() == 1
 
 
 # --- Services directly --------------------------------------------------------------------------------------

@@ -7,14 +7,16 @@ import os
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
+from courses import services
 from courses.content import MAX_MARKDOWN_CHARS
-from courses.models import Course, CourseStatus, Lesson, Program, Question, QuestionKind
+from courses.models import Choice, Course, CourseStatus, Lesson, Program, Question, QuestionKind
 from organizations.models import Role
 from tests import factories
 from tests.conftest import client_for
@@ -777,3 +779,56 @@ def test_question_form_offers_an_empty_choice_row_to_copy(alice, course):
     assert 'name="choices-__prefix__-text"' in template and "Choice __number__" in template
     assert 'data-add-row="choices"' in content
     assert 'id="id_choices-TOTAL_FORMS"' in content and 'id="id_choices-MAX_NUM_FORMS"' in content
+
+
+# --- Large courses: the question list is paginated, the checklist bounded -------------------------------
+
+
+def _bulk_questions(course, count: int, *, tagged_with=None, start: int = 0) -> list[Question]:
+    questions = Question.objects.bulk_create(
+        [Question(course=course, order=start + i, prompt=f"Bulk question {start + i}?") for i in range(count)]
+    )
+    Choice.objects.bulk_create(
+        [
+            Choice(question=question, order=order, text=text, credit_percent=credit)
+            for question in questions
+            for order, (text, credit) in enumerate([("Right", 100), ("Wrong", 0)])
+        ]
+    )
+    if tagged_with is not None:
+        for question in questions:
+            question.standards.add(tagged_with)
+    return questions
+
+
+def test_course_edit_pages_questions_at_a_constant_query_count(alice, acme, s1):
+    small, large = factories.CourseFactory(organization=acme), factories.CourseFactory(organization=acme)
+    _bulk_questions(small, 3)
+    _bulk_questions(large, 60)  # three pages, all untagged: the checklist names ten and counts the rest
+    client = client_for(alice)
+    url = lambda course, page=1: reverse("courses:course_edit", kwargs={"course_id": course.pk}) + f"?page={page}"  # noqa: E731
+    client.get(url(small))  # warm the session
+
+    counts = [_queries(client, url(small)), _queries(client, url(large)), _queries(client, url(large, 3))]
+
+    print(f"course_edit queries with 3, 60 (page 1) and 60 (page 3) questions: {counts}")
+    assert counts[0] == counts[1] == counts[2] <= QUERY_BUDGET
+    first, last = client.get(url(large)), client.get(url(large, 3))
+    assert [q.prompt for q in first.context["questions"]] == [f"Bulk question {i}?" for i in range(25)]
+    assert [q.prompt for q in last.context["questions"]] == [f"Bulk question {i}?" for i in range(50, 60)]
+    body = first.content.decode()
+    assert "Page 1 of 3" in body and f'href="?page=2#questions"' in body
+    assert "“Bulk question 9?” and 50 more." in body
+    assert "Move up<span class=\"visually-hidden\"> question 51" in last.content.decode()  # across pages
+
+
+def test_a_course_holds_at_most_500_questions(alice, acme, s1):
+    course = factories.CourseFactory(organization=acme)
+    _bulk_questions(course, 500)
+
+    with pytest.raises(ValidationError, match="at most 500 questions"):
+        services.question_create(
+            course=course, actor=alice, kind=QuestionKind.SINGLE, prompt="One too many?",
+            choices=[services.ChoiceInput("a", True), services.ChoiceInput("b", False)],
+        )
+    assert Question.objects.filter(course=course).count() == 500
