@@ -35,8 +35,8 @@ from courses.question_formats import (
     parse_aiken,
     parse_gift,
 )
-from organizations.models import Membership, ServiceStandard
-from organizations.permissions import ensure_actor
+from organizations.models import ImportJob, ImportJobKind, ImportJobStatus, Membership, ServiceStandard
+from organizations.permissions import NotPermitted, ensure_actor
 
 # Kinds where exactly one choice is right; the others allow several.
 SINGLE_ANSWER_KINDS = frozenset({QuestionKind.SINGLE, QuestionKind.TRUE_FALSE, QuestionKind.SCENARIO})
@@ -840,6 +840,82 @@ def _questions_write(
         )
         course_check_still_publishable(course=locked)
     return questions
+
+
+# --- Large imports in the background ---------------------------------------------------------------------
+
+# Past this many questions an import runs as a Celery job with a progress page; it writes this many
+# questions per transaction, each batch committed with the job's progress.
+BACKGROUND_IMPORT_THRESHOLD = 200
+IMPORT_BATCH_SIZE = 50
+
+
+def questions_import_start(*, course: Course, actor: Membership, fmt: ImportFormat, text: str) -> ImportJob:
+    """Validate a GIFT or Aiken text whole now, then hand the writing to a Celery job.
+
+    Raises like `questions_import_check`. Questions of unsupported types are skipped (the author
+    confirmed them on the preview). The text is kept on the job, which is enqueued once committed;
+    `questions_import_job_run` writes it in batches.
+    """
+    plan = questions_import_check(course=course, actor=actor, fmt=fmt, text=text)
+    with transaction.atomic():
+        locked = _lock_course(course)
+        if locked.status == CourseStatus.PUBLISHED:
+            raise ValidationError(
+                f"“{locked.title}” is published, and imported questions arrive without standards. "
+                "Unpublish it, import and tag the questions, then publish it again."
+            )
+        job = ImportJob.objects.create(
+            organization_id=course.organization_id,
+            created_by=actor,
+            kind=ImportJobKind.QUESTIONS,
+            total=plan.count,
+            payload={"course_id": course.pk, "format": fmt, "text": text},
+        )
+        from courses.tasks import questions_import_run  # tasks import services: imported here
+
+        questions_import_run.delay_on_commit(job.pk)
+    return job
+
+
+def questions_import_job_run(*, job: ImportJob) -> None:
+    """Write a question import job's questions in batches, each committed with the job's `done`.
+
+    Safe to run again (a retried or duplicated task): each batch locks the job row and starts
+    from its `done`, so no question is written twice. A job whose course is gone, whose author
+    lost the right, or that the course refuses midway (published, full) stops with its errors;
+    the batches already written stay and the page says how many.
+    """
+    if job.is_finished:
+        return
+    ImportJob.objects.filter(pk=job.pk, status=ImportJobStatus.PENDING).update(status=ImportJobStatus.RUNNING)
+    try:
+        course = Course.objects.filter(pk=job.payload.get("course_id"), organization_id=job.organization_id).first()
+        if course is None or job.created_by is None:
+            raise ValidationError("The course or the person who started the import no longer exists.")
+        ensure_actor(job.created_by, organization=course.organization_id, author=True)
+        fmt = job.payload["format"]
+        result = _IMPORT_PARSERS[fmt](job.payload["text"])
+        if result.errors:  # validated before the job was made; only a changed parser gets here
+            raise QuestionImportInvalid(result.errors)
+        planned = [(parsed, _imported_credits(parsed)) for parsed in result.questions]
+        plan = ImportPlan(fmt=fmt, questions=planned, skipped=result.skipped, warnings=result.warnings)
+        while True:
+            with transaction.atomic():
+                locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+                batch = planned[locked.done : locked.done + IMPORT_BATCH_SIZE]
+                if not batch:
+                    break
+                _questions_write(course=course, plan=plan, planned=batch)
+                locked.done += len(batch)
+                locked.save(update_fields=["done"])
+    except (ValidationError, NotPermitted) as error:
+        messages = error.messages if isinstance(error, ValidationError) else ["You may no longer import into this course."]
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJobStatus.FAILED, errors=messages, finished_at=timezone.now()
+        )
+        return
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJobStatus.DONE, finished_at=timezone.now())
 
 
 @transaction.atomic

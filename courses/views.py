@@ -468,6 +468,9 @@ def question_import(request: HttpRequest, course_id: int) -> HttpResponse:
                 if plan.needs_confirmation and not form.cleaned_data["confirmed"]:
                     context = {"course": course, "plan": plan, "format": fmt, "text": text}
                     return render(request, "courses/question_import_preview.html", context)
+                if plan.count > services.BACKGROUND_IMPORT_THRESHOLD:
+                    job = services.questions_import_start(course=course, actor=request.membership, fmt=fmt, text=text)
+                    return redirect("organizations:import_job", job_id=job.pk)
                 outcome = services.questions_import(
                     course=course, actor=request.membership, fmt=fmt, text=text, skip_unsupported=True
                 )

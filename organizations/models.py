@@ -305,3 +305,52 @@ class Invitation(models.Model):
         if self.is_expired:
             return "expired"
         return "pending"
+
+
+class ImportJobKind(models.TextChoices):
+    QUESTIONS = "questions", "Question import"
+    INVITATIONS = "invitations", "Invitation import"
+
+
+class ImportJobStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to start"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Stopped"
+
+
+class ImportJob(models.Model):
+    """A large import that a Celery worker writes in batches while its page shows the progress.
+
+    Lives at the bottom (organizations) so that any app's import can use it. The input is kept in
+    `payload`, not in the broker: the task loads the job by id, and each batch commits with `done`,
+    so a retried task resumes after the last committed batch. The file was validated whole before
+    the job was created.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, related_name="+")
+    kind = models.CharField(max_length=16, choices=ImportJobKind.choices)
+    status = models.CharField(max_length=16, choices=ImportJobStatus.choices, default=ImportJobStatus.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # messages shown when the job stopped
+    payload = models.JSONField(default=dict, blank=True)  # what the task needs (e.g. course id, format, text)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportJobStatus.DONE, ImportJobStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)

@@ -13,10 +13,12 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.fields.json import KT
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from organizations.models import (
+    ImportJob,
     Invitation,
     Membership,
     Organization,
@@ -390,3 +392,18 @@ def organization_to_name(*, user: User, acting: Membership | None = None) -> Org
         Membership.objects.active().filter(user=user).select_related("organization").order_by("joined_at", "id").first()
     )
     return membership.organization if membership is not None else None
+
+
+def import_job_get(*, membership: Membership, job_id: int) -> ImportJob:
+    """An import job of the member's organization that they started (admins see every one); 404 otherwise.
+
+    The imported text (`payload`, up to 1 MiB) is not loaded: the page polls this every second or two.
+    """
+    jobs = (
+        ImportJob.objects.of_organization(membership.organization_id)
+        .defer("payload")
+        .annotate(course_id=KT("payload__course_id"))
+    )
+    if not membership.is_admin:
+        jobs = jobs.filter(created_by=membership)
+    return get_object_or_404(jobs, pk=job_id)

@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("people/", views.member_list, name="member_list"),
     path("people/<int:membership_id>/edit/", views.member_edit, name="member_edit"),
+    path("imports/<int:job_id>/", views.import_job, name="import_job"),
     path("invitations/", views.invitation_list, name="invitation_list"),
     path("invitations/new/", views.invitation_create, name="invitation_create"),
     path("invitations/import/", views.invitation_import, name="invitation_import"),

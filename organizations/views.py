@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -462,3 +462,22 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     set_current_organization(request, invitation.organization_id)
     messages.success(request, f"Welcome to {invitation.organization.name}!")
     return redirect("organizations:home")
+
+
+@member_required()
+def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A background import's progress: a page with a progress bar, or its figures as JSON for the
+    page's script (static/js/import-progress.js) to update the bar without reloading."""
+    job = selectors.import_job_get(membership=request.membership, job_id=job_id)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "status": job.status,
+                "status_label": job.get_status_display(),
+                "done": job.done,
+                "total": job.total,
+                "percent": job.percent,
+                "finished": job.is_finished,
+            }
+        )
+    return render(request, "organizations/import_job.html", {"job": job})
