@@ -194,6 +194,7 @@ def build_world(key: str) -> World:
     """An organization with people, standards, a team, an invitation, courses, a program and a learner's
     progress, attempt and certificate. Ids come from the organization's own ranges."""
     from enrollments.services import attempt_start, attempt_submit, lesson_complete
+    from organizations.models import ImportJob, ImportJobKind
 
     _start_id_ranges(key)
     organization = factories.OrganizationFactory(name=f"{key.title()} Inc", slug=key)
@@ -233,6 +234,11 @@ def build_world(key: str) -> World:
     # Everyone has a knowledge check open (the employee a retry), so its form shows however a check starts.
     for membership in people.values():
         attempt_start(membership=membership, course=course)
+    # A background question import of the draft, started by the author.
+    job = ImportJob.objects.create(
+        organization=organization, created_by=people["author"], kind=ImportJobKind.QUESTIONS, total=1,
+        payload={"course_id": draft.pk, "format": "gift", "text": "Q {=a ~b}"},
+    )  # fmt: skip
 
     world = World(
         key=key,
@@ -248,6 +254,7 @@ def build_world(key: str) -> World:
             "question_id": question.pk,
             "program_id": program.pk,
             "attempt_id": attempt.pk,
+            "job_id": job.pk,
             "token": invitation.token,
             "code": certificate.code,
         },

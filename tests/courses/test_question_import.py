@@ -192,8 +192,8 @@ def test_mixed_file_shows_a_preview_and_writes_nothing(alice, course):
     assert response.status_code == 200
     assert "Check the import" in body
     assert "<strong>2 questions</strong> can be imported" in body
-    assert "<strong>Line 4:</strong> Short answer." in body
-    assert "<strong>Line 6:</strong> Numerical." in body
+    assert "<strong>Line 4:</strong> Unsupported question type: short answer" in body
+    assert "<strong>Line 6:</strong> Unsupported question type: numerical" in body
     assert "<strong>Line 8:</strong> The image “sign.png” is in Moodle&#x27;s file area" in body
     assert "Import 2 questions" in body
     assert not Question.objects.filter(course=course).exists()
