@@ -24,6 +24,9 @@ from organizations import tasks
 from organizations.permissions import NotPermitted, ensure_actor
 from organizations.models import (
     INVITATION_VALIDITY,
+    ImportJob,
+    ImportJobKind,
+    ImportJobStatus,
     Invitation,
     Membership,
     Organization,
@@ -683,6 +686,7 @@ class ImportResult:
     errors: list[ImportProblem] = field(default_factory=list)
     invited: list[Invitation] = field(default_factory=list)
     skipped: list[ImportSkip] = field(default_factory=list)
+    job: ImportJob | None = None  # a large file: validated, and written by a Celery job
 
     @property
     def ok(self) -> bool:
@@ -845,6 +849,12 @@ def _import_rows(*, organization: Organization, invited_by: User | None, rows: l
     return result
 
 
+# Past this many rows an invitation file is written by a Celery job with a progress page, this many
+# rows per transaction.
+BACKGROUND_INVITATIONS_THRESHOLD = 500
+INVITATION_IMPORT_BATCH_SIZE = 250
+
+
 def invitations_import_csv(*, actor: Membership, data: bytes) -> ImportResult:
     """Invite everyone listed in a CSV file (header email,name,role,team,time_zone), all or nothing.
 
@@ -853,7 +863,8 @@ def invitations_import_csv(*, actor: Membership, data: bytes) -> ImportResult:
     The whole file is validated first; any bad line means nothing is created and every problem is
     reported with its line number. Emails that are already active members or already have a pending
     invitation are skipped, so uploading the same file twice creates nothing new. The invitations
-    are created in one transaction and emailed in batches once it commits.
+    are created in one transaction and emailed in batches once it commits. A file of more than
+    BACKGROUND_INVITATIONS_THRESHOLD rows is validated here and written by a Celery job instead (`result.job`).
     """
     ensure_actor(actor, organization=actor.organization_id, roles=(Role.ADMIN,))
     organization, invited_by = actor.organization, actor.user
@@ -865,9 +876,47 @@ def invitations_import_csv(*, actor: Membership, data: bytes) -> ImportResult:
         return ImportResult(errors=problems)
     if not rows:
         return _file_error("The file has a header but no invitations.")
+    if len(rows) > BACKGROUND_INVITATIONS_THRESHOLD:
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                organization=organization, created_by=actor, kind=ImportJobKind.INVITATIONS,
+                total=len(rows), payload={"text": text},
+            )  # fmt: skip
+            tasks.invitations_import_run.delay_on_commit(job.pk)
+        return ImportResult(job=job)
     try:
         return _import_rows(organization=organization, invited_by=invited_by, rows=rows)
     except IntegrityError:
         # Another import or invite of the same emails committed meanwhile; the second pass sees
         # those invitations and skips them.
         return _import_rows(organization=organization, invited_by=invited_by, rows=rows)
+
+
+def invitations_import_job_run(*, job: ImportJob) -> None:
+    """Write an invitation import job's rows in batches, each committed with the job's `done`.
+
+    Safe to run again: each batch locks the job row and starts from its `done`, and a row already
+    invited is skipped anyway. The invitation emails of a batch are enqueued when it commits.
+    """
+    if job.is_finished:
+        return
+    ImportJob.objects.filter(pk=job.pk, status=ImportJobStatus.PENDING).update(status=ImportJobStatus.RUNNING)
+    organization = job.organization
+    invited_by = job.created_by.user if job.created_by is not None else None
+    rows, problems = _parse_rows(organization=organization, text=job.payload["text"])
+    if problems:  # a team was deleted since the file was checked, say
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJobStatus.FAILED, finished_at=timezone.now(),
+            errors=[f"Line {p.line}: {p.message}" if p.line else p.message for p in problems],
+        )  # fmt: skip
+        return
+    while True:
+        with transaction.atomic():
+            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+            batch = rows[locked.done : locked.done + INVITATION_IMPORT_BATCH_SIZE]
+            if not batch:
+                break
+            _import_rows(organization=organization, invited_by=invited_by, rows=batch)
+            locked.done += len(batch)
+            locked.save(update_fields=["done"])
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJobStatus.DONE, finished_at=timezone.now())

@@ -53,3 +53,14 @@ def invitations_send_batch(invitation_ids: list[int]) -> int:
         .order_by("pk")
     )
     return invitations_send(invitations=list(invitations))
+
+
+@shared_task
+def invitations_import_run(job_id: int) -> None:
+    """Write a large invitation import in batches (see services.invitations_import_job_run)."""
+    from organizations.models import ImportJob
+    from organizations.services import invitations_import_job_run
+
+    job = ImportJob.objects.select_related("organization", "created_by__user").filter(pk=job_id).first()
+    if job is not None:
+        invitations_import_job_run(job=job)

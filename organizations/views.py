@@ -418,6 +418,8 @@ def invitation_import(request: HttpRequest) -> HttpResponse:
     form = InvitationImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         result = services.invitations_import_csv(actor=membership, data=form.cleaned_data["file"])
+        if result.job is not None:
+            return redirect("organizations:import_job", job_id=result.job.pk)
         if result.ok:
             form = InvitationImportForm()
     return render(

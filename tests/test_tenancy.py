@@ -237,6 +237,7 @@ NOT_IDS = {
     "page": "a page number",
     "kind": "a question type",
     "next": "where to go after signing in (same-site paths only)",
+    "format": "json: an import job's progress as figures for its page's script",
 }
 _GET_READ = re.compile(r"request\.GET(?:\.get|\.getlist|\.__getitem__)?\s*[\(\[]\s*[\"'](\w+)[\"']")
 

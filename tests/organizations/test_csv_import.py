@@ -223,3 +223,50 @@ def test_the_batch_task_sends_each_invitation_once(acme, alice, front_desk):
     assert tasks.invitations_send_batch.apply(args=[ids]).get() == 3
     assert tasks.invitations_send_batch.apply(args=[ids]).get() == 0  # a redelivered batch sends nothing
     assert len(mail.outbox) == 3
+
+
+# --- large files: a background job with a progress page -----------------------------------------------
+
+
+def test_a_large_file_is_validated_then_written_by_a_job_in_batches(
+    acme, alice, front_desk, eager_celery, django_capture_on_commit_callbacks
+):
+    from organizations.models import ImportJob, ImportJobStatus
+
+    count = services.BACKGROUND_INVITATIONS_THRESHOLD + 1
+    rows = "".join(f"person{i}@example.com,Person {i},employee,Front desk,\n" for i in range(count))
+    client = client_for(alice)
+
+    # when: the admin uploads it (the job is enqueued on commit; not run yet)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = upload(client, "many.csv", (HEADER + rows).encode())
+
+    # then: nothing is written, a job waits and the admin follows its progress page
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("organizations:import_job", kwargs={"job_id": job.pk})
+    assert (job.total, job.done, job.status) == (count, 0, ImportJobStatus.PENDING)
+    assert not Invitation.objects.exists() and len(callbacks) == 1
+
+    # when: the task runs (eagerly), and once more as a duplicate delivery
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.invitations_import_run.apply(args=[job.pk]).get()
+        tasks.invitations_import_run.apply(args=[job.pk]).get()
+
+    # then: everyone is invited once, the invitations are emailed, the job is done
+    job.refresh_from_db()
+    assert (job.status, job.done) == (ImportJobStatus.DONE, count)
+    assert Invitation.objects.filter(organization=acme).count() == count
+    assert len(mail.outbox) == count
+    page = client.get(reverse("organizations:import_job", kwargs={"job_id": job.pk})).content.decode()
+    assert f"{count} of {count}" in page and "See the invitations" in page
+
+
+def test_a_large_file_with_an_error_makes_no_job(acme, alice, front_desk):
+    from organizations.models import ImportJob
+
+    rows = "".join(f"person{i}@example.com,,employee,,\n" for i in range(services.BACKGROUND_INVITATIONS_THRESHOLD + 5))
+    response = upload(client_for(alice), "many.csv", (HEADER + rows + "not-an-email,,employee,,\n").encode())
+
+    assert "is not a valid email address" in response.content.decode()
+    assert not ImportJob.objects.exists() and not Invitation.objects.exists()
