@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organizations', '0002_organizationrevision'),
+        ('organizations', '0003_servicestandard_order_max'),
     ]
 
     operations = [
