@@ -7,10 +7,20 @@ Globex and must never see anything of Acme's (and Acme's people nothing of Globe
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from organizations.models import Role
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: allauth keeps its rate limits there (one verification
+    email per address every few minutes), so a test that sent one to dave@example.com silenced the
+    next test's email in some run orders."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture
