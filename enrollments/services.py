@@ -43,6 +43,7 @@ from courses.models import Choice, Course, CourseStatus, Lesson, Question, Quest
 from enrollments import grading
 from enrollments.models import Attempt, AttemptStatus, Certificate, CourseProgress, LessonCompletion
 from organizations.models import Membership, User
+from organizations.integrity import violated_constraint
 from organizations.permissions import ensure_actor
 
 
@@ -305,7 +306,9 @@ def attempt_start(*, membership: Membership, course: Course, rng: random.Random 
                 return Attempt.objects.create(
                     progress_id=progress_id, number=(last_number or 0) + 1, snapshot=snapshot
                 )
-        except IntegrityError:
+        except IntegrityError as error:
+            if violated_constraint(error) not in ("attempt_one_open_per_progress", "attempt_number_unique"):
+                raise
             # Another request started one first (or took the number): reuse the open one.
             winner = Attempt.objects.filter(progress_id=progress_id, status=AttemptStatus.IN_PROGRESS).first()
             if winner is not None:

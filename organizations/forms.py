@@ -5,14 +5,18 @@ from typing import Any
 from allauth.account.forms import SignupForm
 from allauth.core import context as allauth_context
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.shortcuts import redirect
 
 from organizations import services
 from organizations.adapters import forget_invitation, invitation_unusable_response, signup_invitation
+from organizations.integrity import violated_constraint
 from organizations.models import (
     MAX_STANDARD_ORDER,
+    USER_EMAIL_CONSTRAINTS,
     Membership,
     Organization,
     Role,
@@ -67,6 +71,19 @@ class InvitationSignupForm(SignupForm):
             # Used by a concurrent sign-up, revoked or expired since the form was shown: no account.
             forget_invitation(request)
             return None, invitation_unusable_response(request, error.reason)
+        except IntegrityError as error:
+            # A concurrent sign-up with the same address (a double submit, or the link opened in
+            # several tabs) created the account after this form checked that none existed. That
+            # account is the one to use: say so, instead of a server error.
+            if violated_constraint(error) not in USER_EMAIL_CONSTRAINTS:
+                raise
+            forget_invitation(request)
+            messages.info(
+                request,
+                f"An account for {self.cleaned_data['email']} has just been created with this invitation. "
+                "Sign in with it (check your inbox for the confirmation email first).",
+            )
+            return None, redirect("account_login")
 
     def signup(self, request, user) -> None:
         """allauth's hook, called right after the new user is saved: join the invitation's organization."""

@@ -59,6 +59,11 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **fields)
 
 
+# The constraints an existing email violates: the field's own UNIQUE (PostgreSQL's name, which
+# `organizations.integrity.violated_constraint` also gives on SQLite) and the case-insensitive one.
+USER_EMAIL_CONSTRAINTS = ("organizations_user_email_key", "user_email_ci_unique")
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person. The email address is the login; a person may belong to several organizations."""
 

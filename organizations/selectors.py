@@ -369,12 +369,6 @@ def invitation_by_token(*, token: str) -> Invitation | None:
     return Invitation.objects.select_related("organization", "team").filter(token=token).first()
 
 
-def account_exists_for_email(*, email: str) -> bool:
-    """Whether someone already signs in with this email (the invitee then signs in instead of signing up)."""
-    return User.objects.filter(email__iexact=email.strip()).exists()
-
-
-
 def account_for_email(*, email: str) -> User | None:
     """The person who signs in with this address, if any (the recipient of an account email)."""
     return User.objects.filter(email__iexact=email.strip()).first()

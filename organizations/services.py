@@ -39,6 +39,7 @@ from organizations.models import (
     new_invitation_token,
     validate_time_zone,
 )
+from organizations.integrity import violated_constraint
 from organizations.permissions import NotPermitted, ensure_actor
 
 STALE_INVITATION_AGE = timedelta(days=90)
@@ -135,7 +136,7 @@ def standard_create(
                 changes={name: [None, getattr(standard, name)] for name in STANDARD_TRACKED_FIELDS},
             )
     except IntegrityError as error:
-        if "standard_code_unique_per_org" in str(error):
+        if violated_constraint(error) == "standard_code_unique_per_org":
             raise _duplicate_code_error(code) from error
         raise
     return standard
@@ -176,7 +177,7 @@ def standard_update(
                     standard=locked, version=locked.version, edited_by=actor.user, changes=diff
                 )
     except IntegrityError as error:
-        if "standard_code_unique_per_org" in str(error):
+        if violated_constraint(error) == "standard_code_unique_per_org":
             raise _duplicate_code_error(changes.get("code", "")) from error
         raise
     for name in (*STANDARD_TRACKED_FIELDS, "version", "updated_at"):
@@ -208,7 +209,7 @@ def team_create(*, actor: Membership, name: str, managers: list[Membership]) -> 
             team = Team.objects.create(organization=organization, name=name)
             team.managers.set(managers)
     except IntegrityError as error:
-        if "team_name_unique_per_org" in str(error):
+        if violated_constraint(error) == "team_name_unique_per_org":
             raise _duplicate_team_error(name) from error
         raise
     return team
@@ -225,7 +226,7 @@ def team_update(*, team: Team, actor: Membership, name: str, managers: list[Memb
             team.save(update_fields=["name"])
             team.managers.set(managers)
     except IntegrityError as error:
-        if "team_name_unique_per_org" in str(error):
+        if violated_constraint(error) == "team_name_unique_per_org":
             raise _duplicate_team_error(name) from error
         raise
     return team
@@ -343,6 +344,7 @@ def membership_update(
 # files harmless. Emails go out from a Celery task enqueued only once the transaction commits.
 
 INVITATION_SEND_BATCH_SIZE = 50
+OPEN_INVITATION_CONSTRAINT = "invitation_one_open_per_email"
 CSV_IMPORT_MAX_BYTES = 1024 * 1024
 CSV_IMPORT_COLUMNS: tuple[str, ...] = ("email", "name", "role", "team", "time_zone")
 CSV_IMPORT_HEADER = ",".join(CSV_IMPORT_COLUMNS)
@@ -486,7 +488,9 @@ def invitation_create(
                         organization=organization, email=email, created_at=now,
                         expires_at=now + INVITATION_VALIDITY, **details,
                     )
-            except IntegrityError:
+            except IntegrityError as error:
+                if violated_constraint(error) != OPEN_INVITATION_CONSTRAINT:
+                    raise
                 # A concurrent request for the same email committed first: its invitation is the answer.
                 invitation = _open_invitations(organization_id=organization.pk, emails=[email]).first()
                 if invitation is None:
@@ -615,11 +619,17 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     """Use the invitation: `user` joins the invitation's organization with its role and team.
 
     Single use: a conditional update must change exactly one row (pending, unexpired), else
-    InvitationNotAcceptable, so two concurrent sign-ups with one token cannot both succeed. The
-    membership is always in the invitation's organization, whatever organization the inviter or the
-    person acts in. A blank name is taken from the invitation; the time zone too when this is the
-    person's first organization.
+    InvitationNotAcceptable, so two people cannot both join with one token. Accepting again as the
+    person who already did is not an error: it returns their membership (the link clicked twice, or
+    twenty requests at once, all land in the organization they joined). The membership is always in
+    the invitation's organization, whatever organization the inviter or the person acts in. A blank
+    name is taken from the invitation; the time zone too when this is the person's first organization.
     """
+    return _invitation_accept(invitation=invitation, user=user)[0]
+
+
+def _invitation_accept(*, invitation: Invitation, user: User) -> tuple[Membership, bool]:
+    """`invitation_accept`, also saying whether this call is the one that used the invitation."""
     if _normalize_email(user.email) != _normalize_email(invitation.email):
         raise InvitationNotAcceptable("wrong_email")
     now = timezone.now()
@@ -628,7 +638,13 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
             pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
         ).update(accepted_at=now, accepted_by=user)
         if changed != 1:
+            # Read after the update: under READ COMMITTED it waited for a concurrent acceptance to
+            # commit, and this statement sees it. Used by this very person: they are a member.
             current = Invitation.objects.filter(pk=invitation.pk).first()
+            if current is not None and current.accepted_by_id == user.pk:
+                membership = Membership.objects.get(user=user, organization_id=current.organization_id)
+                invitation.accepted_at, invitation.accepted_by = current.accepted_at, user
+                return membership, False
             raise InvitationNotAcceptable(current.status if current is not None else "revoked")
         membership, created = Membership.objects.select_for_update().get_or_create(
             user=user,
@@ -660,7 +676,55 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
             user.save(update_fields=changed_fields)
     invitation.accepted_at = now
     invitation.accepted_by = user
-    return membership
+    return membership, True
+
+
+@dataclass(frozen=True)
+class InvitationOpening:
+    """What following an invitation link comes to; the view only renders it.
+
+    `outcome` is one of:
+    - "unknown": no invitation has this token;
+    - "unusable": it cannot be used, `reason` says why (expired, accepted, revoked);
+    - "sign_up" / "sign_in": a signed-out visitor, without / with an account for the invited email;
+    - "wrong_user": signed in with another email address;
+    - "joined": this request made the person a member; "member": they already were (they joined
+      with this invitation before, or a concurrent request of theirs did a moment ago).
+    `membership` is set when this call went as far as accepting.
+    """
+
+    outcome: str
+    invitation: Invitation | None = None
+    reason: str = ""
+    membership: Membership | None = None
+
+
+def invitation_open(*, token: str, user: User | Any) -> InvitationOpening:
+    """Decide what an invitation link does for `user` (a User, or an anonymous user), joining if it can.
+
+    The whole decision lives here rather than in the view, so the rules (single use, the invited
+    address only, the person who joined may follow the link again) hold for every caller.
+    """
+    from organizations.selectors import invitation_by_token  # selectors import this module
+
+    invitation = invitation_by_token(token=token)
+    if invitation is None:
+        return InvitationOpening("unknown")
+    signed_in = bool(getattr(user, "is_authenticated", False))
+    if signed_in and invitation.accepted_by_id == user.pk:
+        return InvitationOpening("member", invitation)
+    if invitation.status != "pending":
+        return InvitationOpening("unusable", invitation, reason=invitation.status)
+    if not signed_in:
+        exists = User.objects.filter(email__iexact=invitation.email.strip()).exists()
+        return InvitationOpening("sign_in" if exists else "sign_up", invitation)
+    if _normalize_email(user.email) != _normalize_email(invitation.email):
+        return InvitationOpening("wrong_user", invitation)
+    try:
+        membership, joined = _invitation_accept(invitation=invitation, user=user)
+    except InvitationNotAcceptable as error:
+        return InvitationOpening("unusable", invitation, reason=error.reason)
+    return InvitationOpening("joined" if joined else "member", invitation, membership=membership)
 
 
 # --- Bulk CSV import of invitations ------------------------------------------------------------
@@ -886,7 +950,9 @@ def invitations_import_csv(*, actor: Membership, data: bytes) -> ImportResult:
         return ImportResult(job=job)
     try:
         return _import_rows(organization=organization, invited_by=invited_by, rows=rows)
-    except IntegrityError:
+    except IntegrityError as error:
+        if violated_constraint(error) != OPEN_INVITATION_CONSTRAINT:
+            raise
         # Another import or invite of the same emails committed meanwhile; the second pass sees
         # those invitations and skips them.
         return _import_rows(organization=organization, invited_by=invited_by, rows=rows)

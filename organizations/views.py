@@ -432,37 +432,33 @@ def invitation_import(request: HttpRequest) -> HttpResponse:
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """The link in the invitation email. Public: the token is the invitee's credential.
 
-    Signed out: the token goes into the session and the person signs up (or signs in, if they already
-    have an account) with the invited address. Signed in with that address: they join at once.
+    `services.invitation_open` decides; this renders its outcome. Signed out: the token goes into
+    the session and the person signs up (or signs in, if they already have an account) with the
+    invited address. Signed in with that address: they join at once.
     """
-    invitation = selectors.invitation_by_token(token=token)
-    if invitation is None:
+    opening = services.invitation_open(token=token, user=request.user)
+    invitation = opening.invitation
+    if opening.outcome == "unknown":
         return invitation_unusable_response(request, "unknown", status=404)
-    user = request.user
-    if user.is_authenticated and invitation.accepted_by_id == user.pk:
-        set_current_organization(request, invitation.organization_id)
-        messages.info(request, f"You are already a member of {invitation.organization.name}.")
-        return redirect("organizations:home")
-    if invitation.status != "pending":
-        return invitation_unusable_response(request, invitation.status)
-    if not user.is_authenticated:
+    if opening.outcome == "unusable":
+        return invitation_unusable_response(request, opening.reason)
+    if opening.outcome in ("sign_in", "sign_up"):
         remember_invitation(request, token)
-        if selectors.account_exists_for_email(email=invitation.email):
-            messages.info(request, f"You already have an account: sign in as {invitation.email} to join "
-                                   f"{invitation.organization.name}.")
-            return redirect_to_login(request.get_full_path())
-        return redirect("account_signup")
-    if user.email.lower() != invitation.email.lower():
+        if opening.outcome == "sign_up":
+            return redirect("account_signup")
+        messages.info(request, f"You already have an account: sign in as {invitation.email} to join "
+                               f"{invitation.organization.name}.")
+        return redirect_to_login(request.get_full_path())
+    if opening.outcome == "wrong_user":
         return render(
             request, "organizations/invitation_wrong_user.html", {"invitation": invitation}, status=403
         )
-    try:
-        services.invitation_accept(invitation=invitation, user=user)
-    except services.InvitationNotAcceptable as error:
-        return invitation_unusable_response(request, error.reason)
     forget_invitation(request)
     set_current_organization(request, invitation.organization_id)
-    messages.success(request, f"Welcome to {invitation.organization.name}!")
+    if opening.outcome == "joined":
+        messages.success(request, f"Welcome to {invitation.organization.name}!")
+    else:
+        messages.info(request, f"You are already a member of {invitation.organization.name}.")
     return redirect("organizations:home")
 
 

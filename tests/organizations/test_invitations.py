@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from organizations import services, tasks
-from organizations.models import Invitation, Membership, Role
+from organizations.models import Invitation, Membership, Role, User
 from organizations.tenancy import CURRENT_ORGANIZATION_SESSION_KEY
 from tests import factories
 from tests.conftest import client_for
@@ -500,13 +500,19 @@ def test_an_invitation_expires_when_the_clock_passes_eight_days(acme, alice):
 
 def test_an_invitation_is_single_use(dave_invitation):
     user = factories.UserFactory(email="dave@example.com")
-    services.invitation_accept(invitation=dave_invitation, user=user)
+    first = services.invitation_accept(invitation=dave_invitation, user=user)
 
+    # Used again by the person who used it (the link clicked twice): not an error, the same membership.
+    again = services.invitation_accept(invitation=Invitation.objects.get(pk=dave_invitation.pk), user=user)
+    assert again.pk == first.pk
+    # Anyone else, even with the invited address (dave has since changed his): already used.
+    User.objects.filter(pk=user.pk).update(email="dave@elsewhere.example")
+    newcomer = factories.UserFactory(email="dave@example.com")
     with pytest.raises(services.InvitationNotAcceptable) as error:
-        services.invitation_accept(invitation=Invitation.objects.get(pk=dave_invitation.pk), user=user)
+        services.invitation_accept(invitation=Invitation.objects.get(pk=dave_invitation.pk), user=newcomer)
 
     assert error.value.reason == "accepted"
-    assert Membership.objects.filter(user=user).count() == 1
+    assert Membership.objects.filter(user__in=[user, newcomer]).count() == 1
 
 
 def test_a_used_link_is_410_for_anyone_else(client, dave_invitation):
@@ -603,7 +609,7 @@ def test_the_service_refuses_another_email(dave_invitation, carol):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_acceptances_of_one_invitation_make_one_membership():
+def test_two_concurrent_acceptances_by_the_invited_person_make_one_membership_and_both_succeed():
     organization = factories.OrganizationFactory()
     invitation = factories.InvitationFactory(organization=organization, email="dave@example.com")
     user = factories.UserFactory(email="dave@example.com")
@@ -626,5 +632,6 @@ def test_two_concurrent_acceptances_of_one_invitation_make_one_membership():
     for thread in threads:
         thread.join()
 
-    assert sorted(outcomes) == ["accepted", "refused"]
+    # The one who lost the conditional update is the same person: they joined, not "already used".
+    assert sorted(outcomes) == ["accepted", "accepted"]
     assert Membership.objects.filter(user=user, organization=organization).count() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 
 from organizations import services
@@ -290,7 +291,12 @@ def test_a_manager_made_employee_stops_managing_teams(acme, alice, bob):
 
 def test_organization_update_changes_the_settings(acme, alice):
     services.organization_update(
-        organization=acme, actor=alice, name="Acme Resorts", vision="Be loved.", customer_promise="We listen.", time_zone="Asia/Tokyo"
+        organization=acme,
+        actor=alice,
+        name="Acme Resorts",
+        vision="Be loved.",
+        customer_promise="We listen.",
+        time_zone="Asia/Tokyo",
     )
 
     acme.refresh_from_db()
@@ -570,3 +576,40 @@ def test_revoke_and_resend_check_who_manages_the_invitation(acme, alice, bob, ca
 
     call(invitation=theirs, actor=bob)  # bob manages the front desk's employee invitations
     call(invitation=not_theirs, actor=alice)  # an admin manages every invitation of Acme
+
+
+# --- Following an invitation link: invitation_open -----------------------------------------------
+
+
+def test_invitation_open_outcomes(acme, alice, carol):
+    dave_invitation = factories.InvitationFactory(organization=acme, email="dave@example.com")
+    anonymous = AnonymousUser()
+
+    assert services.invitation_open(token="no-such-token", user=anonymous).outcome == "unknown"
+    assert services.invitation_open(token="", user=anonymous).outcome == "unknown"
+    assert services.invitation_open(token=dave_invitation.token, user=anonymous).outcome == "sign_up"
+    dave = factories.UserFactory(email="Dave@example.com")
+    assert services.invitation_open(token=dave_invitation.token, user=anonymous).outcome == "sign_in"
+    assert services.invitation_open(token=dave_invitation.token, user=carol.user).outcome == "wrong_user"
+    assert not Membership.objects.filter(user=dave).exists()
+
+    joined = services.invitation_open(token=dave_invitation.token, user=dave)
+    again = services.invitation_open(token=dave_invitation.token, user=dave)
+
+    assert (joined.outcome, joined.membership.organization, joined.membership.user) == ("joined", acme, dave)
+    assert again.outcome == "member"
+    assert Membership.objects.filter(user=dave).count() == 1
+    # Someone else with the link after dave joined: used.
+    used = services.invitation_open(token=dave_invitation.token, user=anonymous)
+    assert (used.outcome, used.reason) == ("unusable", "accepted")
+
+
+def test_invitation_open_of_a_revoked_invitation_is_unusable(acme, alice):
+    invitation = factories.InvitationFactory(organization=acme, email="dave@example.com")
+    services.invitation_revoke(invitation=invitation, actor=alice)
+    dave = factories.UserFactory(email="dave@example.com")
+
+    opening = services.invitation_open(token=invitation.token, user=dave)
+
+    assert (opening.outcome, opening.reason) == ("unusable", "revoked")
+    assert not Membership.objects.filter(user=dave).exists()
