@@ -21,7 +21,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from organizations import tasks
-from organizations.permissions import NotPermitted, ensure_actor
 from organizations.models import (
     INVITATION_VALIDITY,
     ImportJob,
