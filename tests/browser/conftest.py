@@ -6,7 +6,8 @@ Set E2E_SHOTS=/some/folder to save screenshots of the key pages there.
 
 Every page a test opens through `new_context` (or `context`) is checked with axe-core (vendored in
 vendor/axe-core/): once loaded (a navigation away waits for that check to finish) and, for the pages still
-open, again when the test ends. A serious or critical violation fails the test
+open, again when the test ends. A page left before its load event is not checked: wait for it to load
+(an expect on its content is not enough) if it must be. A serious or critical violation fails the test
 at teardown, listing the page, the rule and the elements. `assert_accessible(page)` checks a page now, for
 states reached without a navigation (a menu opened, a row added by script).
 """
@@ -93,7 +94,9 @@ def console() -> ConsoleErrors:
 
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
 AXE_FAILING_IMPACTS = ["serious", "critical"]
-AXE_WAIT_MS = 30_000  # the longest a navigation waits for the check of the page it leaves
+# The longest a navigation waits for the check of the page it leaves (a check takes 0.3–3 s on a busy
+# machine); below TIMEOUT_MS, so the click or goto that navigates does not time out meanwhile.
+AXE_WAIT_MS = 8_000
 # Runs axe on the document and resolves to the nodes whose impact fails the test. Runs are chained: axe
 # refuses to start while another run is going (the check at load and assert_accessible may overlap).
 AXE_RUN = """(impacts) => {
@@ -189,7 +192,8 @@ class Accessibility:
     """Serious and critical axe-core violations of every page of the contexts it watches.
 
     Each document checks itself once loaded (AXE_INIT) and reports here. A main-frame navigation is held
-    (a route) until the document it leaves has reported, so a test that moves on at once loses no check.
+    (a route) until a check under way in the document it leaves has reported, so a test that moves on at
+    once loses no check.
     The handler cannot ask the page anything while its navigation is held (Playwright's evaluate waits
     for the navigation), hence the page reports on its own. Pages still open at the end are checked
     again as they are then.
@@ -198,6 +202,7 @@ class Accessibility:
     def __init__(self) -> None:
         self.violations: dict[str, None] = {}  # ordered and without repeats (a page checked twice)
         self.checked: list[str] = []
+        self.unchecked: list[str] = []  # left before loading, or a check that took too long
         self.state: dict[Page, str] = {}  # of each page's current document: loading, running or done
 
     def on_report(self, source: dict, state: str, doc: str, url: str, nodes: list[dict] | None) -> None:
@@ -207,9 +212,14 @@ class Accessibility:
             self.violations.update(dict.fromkeys(_lines(url, nodes or [])))
 
     def wait_for_check(self, page: Page) -> None:
-        """Until the page's current document has reported its check (or AXE_WAIT_MS have passed)."""
+        """Until the page's current document has reported its check (at most AXE_WAIT_MS).
+
+        Only a check under way is waited for: a document left before its load event never loads while
+        the navigation away is held, so it goes unchecked (tests wait for a page to load before leaving
+        it when they want it checked).
+        """
         waited = 0
-        while self.state.get(page) in ("loading", "running") and waited < AXE_WAIT_MS and not page.is_closed():
+        while self.state.get(page) == "running" and waited < AXE_WAIT_MS and not page.is_closed():
             page.wait_for_timeout(50)  # a client-side sleep: events (the report) are handled meanwhile
             waited += 50
 
@@ -225,7 +235,10 @@ class Accessibility:
             request = route.request
             try:
                 if request.is_navigation_request() and request.frame.parent_frame is None:
-                    self.wait_for_check(request.frame.page)
+                    page = request.frame.page
+                    self.wait_for_check(page)
+                    if self.state.get(page) in ("loading", "running"):
+                        self.unchecked.append(page.url)
             finally:
                 route.fallback()
 
