@@ -37,6 +37,7 @@ from courses.question_formats import (
 )
 from organizations.models import ImportJob, ImportJobKind, ImportJobStatus, Membership, ServiceStandard
 from organizations.permissions import NotPermitted, ensure_actor
+from organizations.services import import_job_write_in_batches
 
 # Kinds where exactly one choice is right; the others allow several.
 SINGLE_ANSWER_KINDS = frozenset({QuestionKind.SINGLE, QuestionKind.TRUE_FALSE, QuestionKind.SCENARIO})
@@ -900,15 +901,12 @@ def questions_import_job_run(*, job: ImportJob) -> None:
             raise QuestionImportInvalid(result.errors)
         planned = [(parsed, _imported_credits(parsed)) for parsed in result.questions]
         plan = ImportPlan(fmt=fmt, questions=planned, skipped=result.skipped, warnings=result.warnings)
-        while True:
-            with transaction.atomic():
-                locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-                batch = planned[locked.done : locked.done + IMPORT_BATCH_SIZE]
-                if not batch:
-                    break
-                _questions_write(course=course, plan=plan, planned=batch)
-                locked.done += len(batch)
-                locked.save(update_fields=["done"])
+        import_job_write_in_batches(
+            job=job,
+            items=planned,
+            batch_size=IMPORT_BATCH_SIZE,
+            write=lambda batch: _questions_write(course=course, plan=plan, planned=batch),
+        )
     except (ValidationError, NotPermitted) as error:
         messages = error.messages if isinstance(error, ValidationError) else ["You may no longer import into this course."]
         ImportJob.objects.filter(pk=job.pk).update(

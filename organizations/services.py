@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -975,13 +975,29 @@ def invitations_import_job_run(*, job: ImportJob) -> None:
             errors=[f"Line {p.line}: {p.message}" if p.line else p.message for p in problems],
         )  # fmt: skip
         return
+    import_job_write_in_batches(
+        job=job,
+        items=rows,
+        batch_size=INVITATION_IMPORT_BATCH_SIZE,
+        write=lambda batch: _import_rows(organization=organization, invited_by=invited_by, rows=batch),
+    )
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJobStatus.DONE, finished_at=timezone.now())
+
+
+def import_job_write_in_batches(
+    *, job: ImportJob, items: Sequence[Any], batch_size: int, write: Callable[[Sequence[Any]], None]
+) -> None:
+    """Write a job's validated items a batch at a time, each batch committed with the job's progress.
+
+    The job row is locked while a batch is written and `done` moves in the same transaction, so a retried or
+    duplicated task resumes after the last committed batch and writes nothing twice.
+    """
     while True:
         with transaction.atomic():
             locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-            batch = rows[locked.done : locked.done + INVITATION_IMPORT_BATCH_SIZE]
+            batch = items[locked.done : locked.done + batch_size]
             if not batch:
-                break
-            _import_rows(organization=organization, invited_by=invited_by, rows=batch)
+                return
+            write(batch)
             locked.done += len(batch)
             locked.save(update_fields=["done"])
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJobStatus.DONE, finished_at=timezone.now())
