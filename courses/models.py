@@ -171,6 +171,8 @@ class Program(models.Model):
     title = models.CharField(max_length=160)
     description = models.TextField(blank=True)
     courses = models.ManyToManyField(Course, through="ProgramCourse", related_name="programs")
+    # Recertification: a completion is valid this many days, then the person takes the program again.
+    valid_for_days = models.PositiveIntegerField("valid for (days)", null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = OrganizationScopedQuerySet.as_manager()

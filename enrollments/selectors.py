@@ -10,7 +10,9 @@ answer it with a 404. Query counts are constant in the size of a course (see tes
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Exists, IntegerField, Max, Model, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
@@ -19,7 +21,17 @@ from django.db.models.functions import Coalesce
 
 from courses.models import Course, CourseStatus, Lesson, Question
 from enrollments import grading
-from enrollments.models import Attempt, AttemptStatus, Certificate, CourseProgress, LessonCompletion
+from enrollments.models import (
+    DUE_SOON_DAYS,
+    Attempt,
+    AttemptStatus,
+    Certificate,
+    CourseProgress,
+    DueState,
+    Enrollment,
+    LessonCompletion,
+    due_state,
+)
 from organizations.models import Membership, ServiceStandard
 
 
@@ -560,3 +572,45 @@ def attempt_review(*, attempt: Attempt, show_answers: bool = True) -> list[Quest
 def certificate_by_code(*, code: str) -> Certificate | None:
     """A certificate by its public code. Public on purpose: the code is what a holder shares."""
     return Certificate.objects.filter(code=code).first()
+
+
+# --- Due states -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueEnrollment:
+    enrollment: Enrollment
+    state: DueState
+
+
+def enrollments_due(
+    *, now: datetime, states: Iterable[DueState] = (DueState.DUE_SOON, DueState.DUE_TODAY, DueState.OVERDUE),
+    organization_id: int | None = None, soon_days: int = DUE_SOON_DAYS,
+) -> list[DueEnrollment]:
+    """Open enrollments of active people in the given due states, each state in its person's time zone.
+
+    The one place that says who is due soon, due today or overdue (home, dashboard, reminders and
+    escalation read it). One query: the database narrows to open enrollments due before the end of
+    the soon window anywhere on Earth (due_at is an instant), and the exact state is then computed
+    per person from their own local date, which no portable SQL can do.
+    """
+    wanted = set(states)
+    horizon = now + timedelta(days=soon_days + 2)
+    rows = (
+        Enrollment.objects.open()
+        .filter(due_at__isnull=False, membership__is_active=True, membership__user__is_active=True)
+        .select_related("membership__user", "program", "course")
+    )
+    if DueState.ON_TRACK not in wanted:
+        rows = rows.filter(due_at__lt=horizon)
+    if organization_id is not None:
+        rows = rows.filter(membership__organization_id=organization_id)
+    found = []
+    for enrollment in rows:
+        state = due_state(
+            due_on=enrollment.due_on, due_at=enrollment.due_at, completed_at=None, now=now,
+            time_zone=enrollment.membership.user.time_zone, soon_days=soon_days,
+        )
+        if state in wanted:
+            found.append(DueEnrollment(enrollment=enrollment, state=state))
+    return found

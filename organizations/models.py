@@ -315,6 +315,7 @@ class Invitation(models.Model):
 class ImportJobKind(models.TextChoices):
     QUESTIONS = "questions", "Question import"
     INVITATIONS = "invitations", "Invitation import"
+    ASSIGNMENT = "assignment", "Assignment"
 
 
 class ImportJobStatus(models.TextChoices):

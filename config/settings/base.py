@@ -229,6 +229,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "organizations.tasks.invitations_purge_stale",
         "schedule": 60 * 60 * 6,
     },
+    # Standing assignments (a team, everyone) reach people who joined since: within a minute.
+    "reconcile-enrollments": {
+        "task": "enrollments.tasks.enrollments_reconcile",
+        "schedule": 60,
+    },
 }
 
 # --- Cache --------------------------------------------------------------------------------------

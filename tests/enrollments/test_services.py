@@ -363,7 +363,7 @@ def test_attempt_start_losing_the_race_reuses_the_winners_attempt(carol, course,
         winner.append(Attempt.objects.create(progress=progress, number=1, snapshot=snapshot))
         return snapshot
 
-    monkeypatch.setattr(services, "attempt_snapshot", snapshot_then_someone_else_starts)
+    monkeypatch.setattr(services.learning, "attempt_snapshot", snapshot_then_someone_else_starts)
 
     # when
     attempt = services.attempt_start(membership=carol, course=course)

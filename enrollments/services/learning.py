@@ -42,6 +42,7 @@ from django.utils import timezone
 from courses.models import Choice, Course, CourseStatus, Lesson, Question, QuestionKind
 from enrollments import grading
 from enrollments.models import Attempt, AttemptStatus, Certificate, CourseProgress, LessonCompletion
+from enrollments.services.assignments import course_completion_recorded
 from organizations.models import Membership, User
 from organizations.integrity import violated_constraint
 from organizations.permissions import ensure_actor
@@ -125,6 +126,8 @@ def _course_complete_if_earned(*, progress_id: int, course: Course, membership: 
     then is the certificate created; ON CONFLICT DO NOTHING on the one-to-one is a second guard.
     A course without questions completes when its lessons are done. The certificate copies the
     person's name, the course title, the organization's name and its time zone as they are now.
+    The completion event, and the completion of any enrollment this course finishes, are written in
+    the same transaction.
     """
     now = now or timezone.now()
     lesson_left = Lesson.objects.filter(course_id=course.pk).exclude(
@@ -153,6 +156,7 @@ def _course_complete_if_earned(*, progress_id: int, course: Course, membership: 
         ],
         ignore_conflicts=True,
     )
+    course_completion_recorded(membership_id=membership.pk, course_id=course.pk, now=now)
     return True
 
 
