@@ -1,7 +1,7 @@
 """`manage.py seed_demo`: a demo organization to explore the product with, safe to run again.
 
-It lives in `courses`, the rightmost app the demo needs, because it may call into every app to its
-left (organizations must not import courses).
+It lives in `enrollments`, the rightmost app the demo needs, because it calls into every app to its
+left (organizations must not import courses, nor courses enrollments).
 """
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
 from courses.demo import demo_courses_summary, seed_demo_courses
+from courses.demo_content import PROGRAM
+from courses.models import Program
+from enrollments.demo import seed_demo_assignments
 from organizations.demo import demo_sign_in_lines, seed_demo_organization
 
 
@@ -41,11 +44,17 @@ class Command(BaseCommand):
             )
         demo = seed_demo_organization()
         seed_demo_courses(organization=demo.organization, author=demo.author.user)
+        program = Program.objects.get(organization=demo.organization, title=PROGRAM["title"])
+        assigned = seed_demo_assignments(demo=demo, program=program)
 
         status = "created" if demo.created else "already present, left unchanged"
         self.stdout.write(f"Demo organization “{demo.organization.name}”: {status}.")
         for line in demo_courses_summary():
             self.stdout.write(line)
+        if assigned:
+            self.stdout.write(
+                f"  Assigned “{program.title}” to both shops: some people done, some in progress, one overdue."
+            )
         if options["no_sign_ins"]:
             return
         self.stdout.write("")
