@@ -47,6 +47,7 @@ test: install browser
 
 bench: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/course_player.py
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/assignments.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

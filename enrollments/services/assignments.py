@@ -456,8 +456,10 @@ def enrollments_reconcile(*, organization_id: int | None = None, now: datetime |
     assignments = Assignment.objects.in_bulk({pair.assignment_id for pair in reached})
     with transaction.atomic():
         written = _enroll(reached=reached, assignments=assignments, now=now)
-        for assignment in assignments.values():
-            _complete_finished(_enrolled_in(assignment, [p for p in reached if p.assignment_id == assignment.pk]), now=now)
+        # One query finds, among everyone just reached, the open enrollments with nothing left to do.
+        _complete_finished(
+            Enrollment.objects.filter(membership_id__in={pair.membership_id for pair in reached}), now=now
+        )
     return written
 
 
