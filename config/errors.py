@@ -6,14 +6,29 @@ never see what a person sees. `BrandedNotFoundMiddleware` renders the product's 
 modes: for an Http404 raised by a view (an unknown certificate code, another organization's object)
 and for an address no URL pattern matches. Server errors keep Django's handling: the branded
 500.html in production, the traceback page in development.
+
+`RequestTooLargeMiddleware` answers a request whose form data is over Django's limits
+(DATA_UPLOAD_MAX_MEMORY_SIZE, DATA_UPLOAD_MAX_NUMBER_FIELDS/FILES) with a branded 413 page. Left to
+Django, the CSRF check would raise on reading the form, the answer would be a bare 400 sent without
+reading the body, and a browser still uploading a long pasted text sees the connection reset.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template import loader
+
+security_log = logging.getLogger("django.security.RequestTooLarge")
+
+# A refused body is read and discarded up to this size, so that the client, which sends the whole
+# body before it reads an answer, gets the 413 page instead of a reset connection. Beyond it, the
+# connection is closed: reading an arbitrarily large upload is what the limit protects against.
+DRAIN_AT_MOST = 64 * 1024 * 1024
 
 
 def not_found_response(request: HttpRequest) -> HttpResponseNotFound:
@@ -42,3 +57,48 @@ class BrandedNotFoundMiddleware:
         if isinstance(exception, Http404):
             return not_found_response(request)
         return None
+
+
+def _drain(request: HttpRequest) -> bool:
+    """Read and discard what is left of the request body; False if it was longer than DRAIN_AT_MOST."""
+    stream, read = getattr(request, "_stream", None), 0
+    if stream is None:
+        return True
+    while read <= DRAIN_AT_MOST:
+        chunk = stream.read(64 * 1024)
+        if not chunk:
+            return True
+        read += len(chunk)
+    return False
+
+
+class RequestTooLargeMiddleware:
+    """Answer form data over Django's limits with the branded 413 page, having read the body.
+
+    Placed after the tenancy middleware (the page shows the person's menu) and before any view or
+    process_view hook reads the form: it reads `request.POST` itself, under the same limits, so the
+    refusal is its own to answer. Nothing was written: no view ran.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in ("POST", "PUT", "PATCH"):
+            try:
+                request.POST  # noqa: B018  (parsing is the point: it raises over the limits)
+            except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) as error:
+                security_log.warning("Refused %s %s: %s", request.method, request.path, error)
+                return too_large_response(request, drained=_drain(request))
+        return self.get_response(request)
+
+
+def too_large_response(request: HttpRequest, *, drained: bool = True) -> HttpResponse:
+    """templates/413.html: what the limit is and what to do instead."""
+    limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    response = HttpResponse(
+        loader.render_to_string("413.html", {"limit_mb": limit_mb, "back_to": request.path}, request), status=413
+    )
+    if not drained:
+        response["Connection"] = "close"
+    return response

@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "organizations.tenancy.CurrentMembershipMiddleware",
+    # Reads the form under Django's limits before any view does: over them, a branded 413 page.
+    "config.errors.RequestTooLargeMiddleware",
     # Last: renders the branded 404 (with the person's menu) in development as in production.
     "config.errors.BrandedNotFoundMiddleware",
 ]
