@@ -17,7 +17,7 @@ class CourseStatus(models.TextChoices):
 
 
 class CourseQuerySet(OrganizationScopedQuerySet):
-    def published(self) -> "CourseQuerySet":
+    def published(self) -> CourseQuerySet:
         return self.filter(status=CourseStatus.PUBLISHED)
 
 

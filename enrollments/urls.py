@@ -1,7 +1,6 @@
 from django.urls import path
 
 import config.converters  # noqa: F401  (registers <token:...>)
-
 from enrollments import views
 
 app_name = "enrollments"

@@ -46,7 +46,7 @@ class OrganizationScopedQuerySet(models.QuerySet):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
         if not email:
             raise ValueError("Users sign in with their email address; it is required.")
         user = self.model(email=self.normalize_email(email).lower(), **fields)
@@ -54,7 +54,7 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
         fields.update(is_staff=True, is_superuser=True)
         return self.create_user(email, password, **fields)
 
@@ -121,7 +121,7 @@ class Role(models.TextChoices):
 
 
 class MembershipQuerySet(OrganizationScopedQuerySet):
-    def active(self) -> "MembershipQuerySet":
+    def active(self) -> MembershipQuerySet:
         return self.filter(is_active=True, user__is_active=True)
 
 

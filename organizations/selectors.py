@@ -31,7 +31,6 @@ from organizations.models import (
 )
 from organizations.services import ORGANIZATION_SETTINGS_FIELDS, STANDARD_TRACKED_FIELDS
 
-
 # --- Organization -------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from organizations import tasks
+from organizations.integrity import violated_constraint
 from organizations.models import (
     INVITATION_VALIDITY,
     ImportJob,
@@ -38,7 +39,6 @@ from organizations.models import (
     new_invitation_token,
     validate_time_zone,
 )
-from organizations.integrity import violated_constraint
 from organizations.permissions import NotPermitted, ensure_actor
 
 STALE_INVITATION_AGE = timedelta(days=90)

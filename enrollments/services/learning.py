@@ -43,8 +43,8 @@ from courses.models import Choice, Course, CourseStatus, Lesson, Question, Quest
 from enrollments import grading
 from enrollments.models import Attempt, AttemptStatus, Certificate, CourseProgress, LessonCompletion
 from enrollments.services.assignments import course_completion_recorded
-from organizations.models import Membership, User
 from organizations.integrity import violated_constraint
+from organizations.models import Membership, User
 from organizations.permissions import ensure_actor
 
 

@@ -15,10 +15,10 @@ Screenshots go to E2E_SHOTS when set (see conftest.py).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from playwright.sync_api import expect
-
-from datetime import UTC, datetime
 
 from courses.models import CourseStatus, QuestionKind
 from enrollments.models import Attempt

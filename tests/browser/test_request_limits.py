@@ -7,7 +7,6 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from courses.models import Lesson
 from tests import factories
 from tests.browser.conftest import DESKTOP, PHONE, shot, sign_in
 

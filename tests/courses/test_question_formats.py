@@ -11,9 +11,9 @@ import pytest
 
 from courses.question_formats import (
     BLANK,
+    HTML,
     MAX_UPLOAD_BYTES,
     MULTIPLE,
-    HTML,
     PLAIN_TEXT,
     SINGLE,
     TRUE_FALSE,

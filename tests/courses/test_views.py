@@ -17,7 +17,6 @@ from PIL import Image
 from courses import services
 from courses.content import MAX_MARKDOWN_CHARS
 from courses.models import Choice, Course, CourseStatus, Lesson, Program, Question, QuestionKind
-from organizations.models import Role
 from tests import factories
 from tests.conftest import client_for
 
@@ -817,7 +816,7 @@ def test_course_edit_pages_questions_at_a_constant_query_count(alice, acme, s1):
     assert [q.prompt for q in first.context["questions"]] == [f"Bulk question {i}?" for i in range(25)]
     assert [q.prompt for q in last.context["questions"]] == [f"Bulk question {i}?" for i in range(50, 60)]
     body = first.content.decode()
-    assert "Page 1 of 3" in body and f'href="?page=2#questions"' in body
+    assert "Page 1 of 3" in body and 'href="?page=2#questions"' in body
     assert "“Bulk question 9?” and 50 more." in body
     assert "Move up<span class=\"visually-hidden\"> question 51" in last.content.decode()  # across pages
 

@@ -436,7 +436,7 @@ def test_the_list_shows_each_status_and_filters(acme, alice, front_desk):
     assert response.context["counts"] == {"pending": 1, "accepted": 1, "expired": 1, "revoked": 1}
     body = response.content.decode()
     for label in ("Pending", "Accepted", "Expired", "Revoked"):
-        assert f'class="badge' in body and label in body
+        assert 'class="badge' in body and label in body
     for status, invitation in [("pending", pending), ("expired", expired), ("revoked", revoked), ("accepted", accepted)]:
         filtered = client.get(reverse("organizations:invitation_list"), {"status": status}).context["invitations"]
         assert [row.pk for row in filtered] == [invitation.pk]
