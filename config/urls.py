@@ -1,8 +1,8 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.urls import include, path
 
 from config.health import healthz
+from config.media import serve_media
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -12,5 +12,5 @@ urlpatterns = [
     path("", include("organizations.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA:
+    urlpatterns += [path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", serve_media, name="media")]

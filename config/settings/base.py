@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
+from config.media import media_image_sources, media_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"  # local state of the embedded mode; never committed
 
@@ -161,10 +163,13 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Media (course covers): object storage when MEDIA_S3_BUCKET is set, else files under MEDIA_ROOT
+# served by the web process (DJANGO_SERVE_MEDIA, on by default then). See config/media.py.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(os.environ),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+SERVE_MEDIA = env_bool("DJANGO_SERVE_MEDIA", not os.environ.get("MEDIA_S3_BUCKET"))
 # Uploads (CSV invitations, question imports) are read in memory and capped well below this.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -256,7 +261,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *media_image_sources(os.environ)],
         "font-src": [SELF],
         "connect-src": [SELF],
         # Lesson videos are embedded only from these privacy-enhanced players.
