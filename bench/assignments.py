@@ -111,9 +111,9 @@ def bench_pages(employees: int, requests: int, warmup: int) -> list[tuple[str, l
                 raise SystemExit(f"{url} answered {response.status_code} for {label}")
         times = []
         for _ in range(requests):
-            elapsed, _response = timed(lambda url=url: client.get(url))
+            elapsed, _response = timed(lambda url=url, client=client: client.get(url))
             times.append(elapsed)
-        rows.append((label, times, count_queries(lambda url=url: client.get(url))))
+        rows.append((label, times, count_queries(lambda url=url, client=client: client.get(url))))
     return rows
 
 

@@ -191,7 +191,8 @@ def main() -> None:
             expect(client.get(lesson_urls[i % len(lesson_urls)]), 200)
         lesson_times = []
         for i in range(args.requests):
-            elapsed, response = timed(lambda url=lesson_urls[i % len(lesson_urls)]: client.get(url))
+            url = lesson_urls[i % len(lesson_urls)]
+            elapsed, response = timed(lambda url=url: client.get(url))
             expect(response, 200)
             lesson_times.append(elapsed)
         lesson_queries = count_queries(lambda: client.get(lesson_urls[1]), show=args.show_queries)
@@ -212,7 +213,7 @@ def main() -> None:
             expect(response, 200)
             start_times.append(elapsed)
             attempt = open_attempt()
-            elapsed, response = timed(lambda: client.post(submit_url(attempt), answers))
+            elapsed, response = timed(lambda attempt=attempt: client.post(submit_url(attempt), answers))
             expect(response, 302)
             submit_times.append(elapsed)
         start_queries = count_queries(lambda: client.get(check_url), show=args.show_queries)

@@ -200,3 +200,6 @@ class ProgramCourse(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["program", "course"], name="program_course_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"Course {self.course_id} in program {self.program_id} (#{self.order})"

@@ -37,6 +37,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import pairwise
 from urllib.parse import unquote
 
 from django.core.exceptions import ValidationError
@@ -412,7 +413,7 @@ def _gift_unsupported_kind(answer: list[_Ch]) -> tuple[str, str] | None:
     if any(c.is_("~") for c in answer):
         return None
     has_equals = any(c.is_("=") for c in answer)
-    has_arrow = any(a.is_("-") and b.is_(">") for a, b in zip(answer, answer[1:]))
+    has_arrow = any(a.is_("-") and b.is_(">") for a, b in pairwise(answer))
     if has_equals and has_arrow:
         return "matching", " ({=item -> match})."
     head, _ = _split_once(answer, "#")

@@ -38,6 +38,9 @@ class CourseProgress(models.Model):
             models.UniqueConstraint(fields=["membership", "course"], name="course_progress_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"Progress #{self.pk} of membership {self.membership_id} in course {self.course_id}"
+
     @property
     def is_complete(self) -> bool:
         return self.completed_at is not None
@@ -61,6 +64,9 @@ class LessonCompletion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["progress", "lesson"], name="lesson_completion_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"Lesson {self.lesson_id} completed in progress {self.progress_id}"
 
 
 class AttemptStatus(models.TextChoices):
@@ -104,6 +110,9 @@ class Attempt(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of progress {self.progress_id} ({self.status})"
+
 
 class CertificateQuerySet(OrganizationScopedQuerySet):
     organization_path = "progress__membership__organization"
@@ -136,6 +145,9 @@ class Certificate(models.Model):
 
     class Meta:
         ordering = ["-issued_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Certificate {self.code}: {self.course_title} for {self.recipient_name}"
 
     @property
     def is_valid(self) -> bool:
@@ -246,6 +258,9 @@ class AssignmentPerson(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["assignment", "membership"], name="assignment_person_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"Membership {self.membership_id} chosen for assignment {self.assignment_id}"
 
 
 class EnrollmentQuerySet(OrganizationScopedQuerySet):
@@ -406,3 +421,6 @@ class CompletionEvent(models.Model):
                 fields=["enrollment"], condition=Q(kind="enrollment"), name="completion_event_once_per_enrollment"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of membership {self.membership_id} at {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -45,7 +45,7 @@ LESSONS_PER_COURSE = 4
 QUESTIONS_PER_COURSE = 3
 PROGRAMS_PER_TEAM = 3
 ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "Europe/London", "Asia/Tokyo"]
-PASSWORD = "scale-password-2026"
+PASSWORD = "scale-password-2026"  # noqa: S105  the synthetic people's sign-in, printed by seed_scale
 BATCH = 5000
 
 
@@ -132,7 +132,7 @@ def _content(organization: Organization, rng: random.Random) -> list[Program]:
 @transaction.atomic
 def seed_scale(*, employees: int, seed: int = 7, now: datetime | None = None) -> ScaleOrganization:
     """Build the synthetic organization (a new one each call, with a unique slug)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311  reproducible synthetic data, not security
     now = now or timezone.now()
     slug = f"scale-{employees}-{secrets.token_hex(3)}"
     organization = Organization.objects.create(name=f"Scale {employees}", slug=slug, time_zone="America/Chicago")

@@ -21,7 +21,7 @@ from django.db.models import Case, IntegerField, Value, When
 from organizations import services
 from organizations.models import Membership, Organization, Role, ServiceStandard, Team, User
 
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105  the demo's sign-in, printed by `make run`
 DEMO_ORGANIZATION_SLUG = "switchback-cycles"
 EMAIL_DOMAIN = "switchbackcycles.example"  # .example is reserved: these addresses reach nobody
 

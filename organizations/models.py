@@ -228,6 +228,9 @@ class ServiceStandardRevision(models.Model):
             models.UniqueConstraint(fields=["standard", "version"], name="standard_revision_unique_version"),
         ]
 
+    def __str__(self) -> str:
+        return f"Standard {self.standard_id} version {self.version}"
+
 
 class OrganizationRevision(models.Model):
     """Who changed the organization's settings (vision, promise, name, time zone), when, and what.
@@ -249,6 +252,9 @@ class OrganizationRevision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "version"], name="organization_revision_unique_version"),
         ]
+
+    def __str__(self) -> str:
+        return f"Organization {self.organization_id} version {self.version}"
 
 
 def new_invitation_token() -> str:

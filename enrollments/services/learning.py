@@ -81,11 +81,16 @@ def _progress_upsert(*, membership: Membership, course_id: int, last_lesson_id: 
     PostgreSQL and SQLite ≥ 3.35 both speak ON CONFLICT … RETURNING.
     """
     table = connection.ops.quote_name(CourseProgress._meta.db_table)
+    # Only the model's own quoted table name is interpolated; every value is a query parameter.
+    sql = (
+        f"INSERT INTO {table} (membership_id, course_id, started_at, last_lesson_id) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (membership_id, course_id) DO UPDATE "
+        f"SET last_lesson_id = COALESCE(EXCLUDED.last_lesson_id, {table}.last_lesson_id) RETURNING id"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (membership_id, course_id, started_at, last_lesson_id) VALUES (%s, %s, %s, %s) "
-            f"ON CONFLICT (membership_id, course_id) DO UPDATE "
-            f"SET last_lesson_id = COALESCE(EXCLUDED.last_lesson_id, {table}.last_lesson_id) RETURNING id",
+            sql,
             [membership.pk, course_id, connection.ops.adapt_datetimefield_value(timezone.now()), last_lesson_id],
         )
         return cursor.fetchone()[0]

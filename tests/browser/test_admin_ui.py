@@ -6,6 +6,8 @@ is under test, so only a real browser can see it); the pages themselves are test
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -92,7 +94,7 @@ def test_wide_tables_stack_into_cards_on_a_phone_and_stay_tables_on_a_desktop(
         assert {cell["display"] for cell in cells} == {"block"}, path
         for cell in cells:
             assert cell["width"] >= layout["rowWidth"] - 40, (path, cell)
-        for above, below in zip(cells, cells[1:]):
+        for above, below in pairwise(cells):
             assert below["top"] >= above["bottom"] - 1, (path, above, below)
         # A value never stands without its column's name (the header row is hidden on a phone).
         for cell in cells:
@@ -127,11 +129,9 @@ def test_phone_menu_links_are_44px_tap_targets_that_do_not_overlap(
         "Invitations" in names
     )  # admins reach invitations from the menu, like managers
     boxes = [target.bounding_box() for target in targets.all()]
-    for name, box in zip(names, boxes):
+    for name, box in zip(names, boxes, strict=True):
         assert box["height"] >= MIN_TAP_TARGET_PX, (name, box)
-    for (name_above, above), (name_below, below) in zip(
-        zip(names, boxes), zip(names[1:], boxes[1:])
-    ):
+    for (name_above, above), (name_below, below) in pairwise(zip(names, boxes, strict=True)):
         assert below["y"] >= above["y"] + above["height"], (
             f"{name_above} overlaps {name_below}"
         )

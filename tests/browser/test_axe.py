@@ -37,7 +37,7 @@ def loaded(page: Page) -> None:
 def menu_paths(page: Page) -> list[str]:
     """The main menu's links, in order (each role sees its own)."""
     links = page.get_by_role("navigation", name="Main").locator("#nav-links a")
-    return [href for href in links.evaluate_all("(links) => links.map((link) => link.getAttribute('href'))")]
+    return list(links.evaluate_all("(links) => links.map((link) => link.getAttribute('href'))"))
 
 
 def visit_menu(page: Page, prefix: str) -> None:

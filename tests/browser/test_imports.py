@@ -7,6 +7,7 @@ page whose bar moves while a task writes the questions.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from tests.browser.conftest import DESKTOP, PHONE, assert_no_horizontal_overflow
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 WIDE = {**DESKTOP, "viewport": {"width": 1366, "height": 900}}
-SCREENSHOTS = Path(os.environ.get("IMPORT_SHOTS", "/tmp/shots/importer"))
+SCREENSHOTS = Path(os.environ.get("IMPORT_SHOTS") or Path(tempfile.gettempdir()) / "shots" / "importer")
 
 MIXED = (
     "$CATEGORY: $course$/top/Front desk\n\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -77,7 +78,7 @@ def test_simultaneous_starts_before_any_progress_exists(acme):
         membership = factories.member(acme)
         course = factories.published_course(acme, lessons=1, questions=2)
 
-        outcomes = run_together(*[lambda: services.attempt_start(membership=membership, course=course)] * 3)
+        outcomes = run_together(*[partial(services.attempt_start, membership=membership, course=course)] * 3)
 
         assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
         assert len({outcome.pk for outcome in outcomes}) == 1
@@ -97,8 +98,8 @@ def test_last_lesson_and_passing_check_at_the_same_time_complete_the_course_once
 
         # when: the last lesson is marked done while the passing answers are submitted
         outcomes = run_together(
-            lambda: services.lesson_complete(membership=membership, lesson=last),
-            lambda: services.attempt_submit(attempt_id=attempt.pk, membership=membership, responses=responses),
+            partial(services.lesson_complete, membership=membership, lesson=last),
+            partial(services.attempt_submit, attempt_id=attempt.pk, membership=membership, responses=responses),
         )
 
         # then: whichever committed second saw the other's write and completed the course, once

@@ -24,10 +24,12 @@ def test_seed_scale_builds_teams_of_about_fifteen_with_enrollments_in_every_stat
     enrollments = list(Enrollment.objects.filter(membership__organization=organization).select_related("membership__user"))
     states = {e.due_state(now=now, time_zone=e.membership.user.time_zone) for e in enrollments}
     assert {DueState.COMPLETED, DueState.OVERDUE} <= states
-    started = {p for p in Enrollment.objects.filter(membership__organization=organization, completed_at__isnull=True)
-               .filter(membership__course_progress__isnull=False).values_list("pk", flat=True)}
+    open_enrollments = Enrollment.objects.filter(membership__organization=organization, completed_at__isnull=True)
+    started = set(open_enrollments.filter(membership__course_progress__isnull=False).values_list("pk", flat=True))
     assert started, "some open enrollments are in progress"
-    assert Enrollment.objects.filter(membership__organization=organization, membership__course_progress__isnull=True).exists()
+    assert Enrollment.objects.filter(
+        membership__organization=organization, membership__course_progress__isnull=True
+    ).exists()
     # a year of history, already consumed: nothing for the follow-up engine to plan
     assert not CompletionEvent.objects.filter(processed_at__isnull=True).exists()
     assert CompletionEvent.objects.filter(membership__organization=organization).exists()

@@ -46,7 +46,7 @@ def test_my_learning_lists_published_courses_of_my_organization_with_progress(ca
     assert "Greeting guests" in html
     assert draft.title not in html and other.title not in html
     # 1 lesson of 3 lessons + the knowledge check
-    assert '<progress id="progress-%d" value="1" max="4">25%%</progress>' % course.pk in html
+    assert f'<progress id="progress-{course.pk}" value="1" max="4">25%</progress>' in html
     assert "1 of 4 steps done" in html
     _no_inline_style_or_script(html)
 
@@ -284,7 +284,7 @@ def test_a_get_of_the_check_shows_a_start_page_and_creates_nothing(carol_client,
     html = response.content.decode()
     assert response.status_code == 200
     assert not Attempt.objects.exists() and not CourseProgress.objects.exists()
-    form = re.search(r'<form method="post" action="%s"[^>]*>.*?</form>' % re.escape(_check_url(course)), html, re.S)
+    form = re.search(rf'<form method="post" action="{re.escape(_check_url(course))}"[^>]*>.*?</form>', html, re.S)
     assert form and "csrfmiddlewaretoken" in form.group(0) and ">Start the knowledge check</button>" in form.group(0)
     assert "2 questions; you pass with 80% or more." in html
     assert "<fieldset" not in html
@@ -320,7 +320,7 @@ def test_the_course_page_starts_the_check_with_a_post_form(carol_client, carol, 
     html = carol_client.get(reverse("enrollments:course", kwargs={"course_id": course.pk})).content.decode()
 
     assert f'<a role="button" href="{_check_url(course)}"' not in html
-    assert re.search(r'<form method="post" action="%s"' % re.escape(_check_url(course)), html)
+    assert re.search(rf'<form method="post" action="{re.escape(_check_url(course))}"', html)
     assert not Attempt.objects.exists()
 
 
@@ -360,7 +360,7 @@ def test_submitting_shows_the_result_with_feedback_explanation_and_standards(car
     assert html.count(">Your answer<") == 2 and "Incorrect" in html
     standard = Question.objects.filter(course=course).first().standards.first()
     assert standard.code in html
-    assert 'action="%s"' % _check_url(course) in html and ">Retry</button>" in html
+    assert f'action="{_check_url(course)}"' in html and ">Retry</button>" in html
     _no_inline_style_or_script(html)
 
 
@@ -447,7 +447,7 @@ def test_a_choice_of_another_question_is_a_400_and_nothing_is_recorded(carol_cli
     html = response.content.decode()
     assert response.status_code == 400
     assert "That answer is not one of this question" in html
-    assert 'aria-describedby="error-%d"' % first.pk in html
+    assert f'aria-describedby="error-{first.pk}"' in html
     # the other answer is kept checked
     assert re.search(r'value="%s"[^>]*checked|checked[^>]*value="%s"' % ((responses[str(second.pk)][0],) * 2), html)
     attempt.refresh_from_db()

@@ -443,7 +443,7 @@ def test_the_list_shows_each_status_and_filters(acme, alice, front_desk):
 
 
 def _grow(acme, alice, team, size: int) -> None:
-    for n in range(size):
+    for _ in range(size):
         factories.InvitationFactory(organization=acme, team=team, invited_by=alice.user)
         factories.InvitationFactory(organization=acme, invited_by=factories.UserFactory(), accepted_at=timezone.now(),
                                     accepted_by=factories.UserFactory())

@@ -542,7 +542,7 @@ def test_a_malformed_switch_is_404(alice):
 def _grow_acme(acme: Organization, bob: Membership, size: int) -> None:
     """`size` employees in `size // 3 + 1` teams, all managed by bob and one more manager each."""
     teams = []
-    for index in range(size // 3 + 1):
+    for _ in range(size // 3 + 1):
         co_manager = factories.member(acme, Role.MANAGER)
         team = factories.TeamFactory(organization=acme)
         team.managers.add(bob, co_manager)
