@@ -62,8 +62,24 @@ def bench_bulk(people: int) -> list[tuple[str, float, int, int]]:
         organization = Organization.objects.create(name=f"Bulk {label}", slug=f"bulk-{int(in_request)}")
         rng, now = random.Random(1), timezone.now()
         password = make_password("bulk")
-        admin = seed_people(organization=organization, count=1, role=Role.ADMIN, prefix="admin", rng=rng, password_hash=password, now=now)[0]
-        seed_people(organization=organization, count=people - 1, role=Role.EMPLOYEE, prefix="person", rng=rng, password_hash=password, now=now)
+        admin = seed_people(
+            organization=organization,
+            count=1,
+            role=Role.ADMIN,
+            prefix="admin",
+            rng=rng,
+            password_hash=password,
+            now=now,
+        )[0]
+        seed_people(
+            organization=organization,
+            count=people - 1,
+            role=Role.EMPLOYEE,
+            prefix="person",
+            rng=rng,
+            password_hash=password,
+            now=now,
+        )
         program = _content(organization, rng)[0]
         threshold = services.assignments.ASSIGN_IN_BACKGROUND_OVER
         if in_request:
@@ -141,7 +157,10 @@ def main() -> None:
 
         cpu = platform.processor() or platform.machine()
         print("ServiceCraft assignments benchmark")
-        print(f"machine:  {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}")
+        print(
+            f"machine:  {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}"
+        )
         print(f"database: PostgreSQL {server_version}, throwaway database {BENCH_DATABASE}")
         print()
         print(f"bulk assignment of one program to {args.bulk:,} people (goal: ≤ 2 s, ≤ 30 statements)")

@@ -61,7 +61,9 @@ def _take_course(membership: Membership, course, *, lessons: int | None = None) 
 def _backdate(membership: Membership, program: Program, when: datetime) -> None:
     """Move a finished learner's completion into the past, so the dashboard's history has a shape."""
     CourseProgress.objects.filter(membership=membership, completed_at__isnull=False).update(completed_at=when)
-    Enrollment.objects.filter(membership=membership, program=program, completed_at__isnull=False).update(completed_at=when)
+    Enrollment.objects.filter(membership=membership, program=program, completed_at__isnull=False).update(
+        completed_at=when
+    )
 
 
 def seed_demo_assignments(*, demo: DemoOrganization, program: Program, now: datetime | None = None) -> bool:
@@ -77,13 +79,21 @@ def seed_demo_assignments(*, demo: DemoOrganization, program: Program, now: date
         for team_name, days_ago, due_days in ((BOULDER, 12, 21), (FLAGSTAFF, 5, 14)):
             team = teams[team_name]
             services.assignment_create(
-                actor=managers[team.pk], program=program, audience=AssignmentAudience.TEAM, team=team,
-                due_days=due_days, now=now - timedelta(days=days_ago),
+                actor=managers[team.pk],
+                program=program,
+                audience=AssignmentAudience.TEAM,
+                team=team,
+                due_days=due_days,
+                now=now - timedelta(days=days_ago),
             )
         overdue = employees[OVERDUE]
         services.assignment_create(
-            actor=managers[overdue.team_id], program=program, audience=AssignmentAudience.PEOPLE, people=[overdue],
-            due_days=14, now=now - timedelta(days=30),
+            actor=managers[overdue.team_id],
+            program=program,
+            audience=AssignmentAudience.PEOPLE,
+            people=[overdue],
+            due_days=14,
+            now=now - timedelta(days=30),
         )
         for learner in LEARNERS:
             membership = employees[learner.local_part]

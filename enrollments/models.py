@@ -413,7 +413,9 @@ class CompletionEvent(models.Model):
     class Meta:
         ordering = ["occurred_at", "id"]
         indexes = [
-            models.Index(fields=["occurred_at"], condition=Q(processed_at__isnull=True), name="completion_event_pending"),
+            models.Index(
+                fields=["occurred_at"], condition=Q(processed_at__isnull=True), name="completion_event_pending"
+            ),
         ]
         constraints = [
             # One event per completed enrollment: completing is a conditional UPDATE, this is the second guard.

@@ -5,8 +5,9 @@ assigned 3 programs over the past year; enrollments in every state (completed at
 the year, in progress, not started, overdue), with the progress, lesson completions, passed attempts,
 certificates and completion events a real year leaves behind.
 
-Bulk inserts throughout (under a minute for 5,000 people, mostly the year of attempts); the assignments themselves go through
-`enrollments_reconcile`, the same set-based path as the product's. Deterministic for a given seed.
+Bulk inserts throughout (under a minute for 5,000 people, mostly the year of attempts); the
+assignments themselves go through `enrollments_reconcile`, the same set-based path as the product's.
+Deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -60,8 +61,17 @@ class ScaleOrganization:
     enrollments: int
 
 
-def seed_people(*, organization: Organization, count: int, role: str, prefix: str, rng: random.Random,
-                password_hash: str, now: datetime, teams: list[Team] | None = None) -> list[Membership]:
+def seed_people(
+    *,
+    organization: Organization,
+    count: int,
+    role: str,
+    prefix: str,
+    rng: random.Random,
+    password_hash: str,
+    now: datetime,
+    teams: list[Team] | None = None,
+) -> list[Membership]:
     """`count` people with memberships of `role`, spread over `teams` round-robin, joined over the past year."""
     domain = f"{organization.slug}.example"
     users = User.objects.bulk_create(
@@ -105,7 +115,9 @@ def _content(organization: Organization, rng: random.Random) -> list[Program]:
         for i in range(LESSONS_PER_COURSE)
     )
     questions = Question.objects.bulk_create(
-        Question(course=course, order=i, prompt=f"Question {i + 1}?") for course in courses for i in range(QUESTIONS_PER_COURSE)
+        Question(course=course, order=i, prompt=f"Question {i + 1}?")
+        for course in courses
+        for i in range(QUESTIONS_PER_COURSE)
     )
     Choice.objects.bulk_create(
         Choice(question=question, order=k, text=f"Answer {k + 1}", credit_percent=100 if k == 0 else 0)
@@ -137,17 +149,40 @@ def seed_scale(*, employees: int, seed: int = 7, now: datetime | None = None) ->
     slug = f"scale-{employees}-{secrets.token_hex(3)}"
     organization = Organization.objects.create(name=f"Scale {employees}", slug=slug, time_zone="America/Chicago")
     password_hash = make_password(PASSWORD)
-    admin = seed_people(organization=organization, count=1, role=Role.ADMIN, prefix="admin", rng=rng,
-                        password_hash=password_hash, now=now)[0]
+    admin = seed_people(
+        organization=organization,
+        count=1,
+        role=Role.ADMIN,
+        prefix="admin",
+        rng=rng,
+        password_hash=password_hash,
+        now=now,
+    )[0]
     team_count = max(1, round(employees / TEAM_SIZE))
     teams = Team.objects.bulk_create(Team(organization=organization, name=f"Team {i + 1}") for i in range(team_count))
-    managers = seed_people(organization=organization, count=team_count, role=Role.MANAGER, prefix="manager", rng=rng,
-                           password_hash=password_hash, now=now, teams=teams)
+    managers = seed_people(
+        organization=organization,
+        count=team_count,
+        role=Role.MANAGER,
+        prefix="manager",
+        rng=rng,
+        password_hash=password_hash,
+        now=now,
+        teams=teams,
+    )
     Team.managers.through.objects.bulk_create(
         Team.managers.through(team=team, membership=manager) for team, manager in zip(teams, managers, strict=True)
     )
-    people = seed_people(organization=organization, count=employees, role=Role.EMPLOYEE, prefix="employee", rng=rng,
-                         password_hash=password_hash, now=now, teams=teams)
+    people = seed_people(
+        organization=organization,
+        count=employees,
+        role=Role.EMPLOYEE,
+        prefix="employee",
+        rng=rng,
+        password_hash=password_hash,
+        now=now,
+        teams=teams,
+    )
     programs = _content(organization, rng)
 
     # Each team is assigned three programs, the first of them a year ago and the last a week ago,
@@ -157,8 +192,13 @@ def seed_scale(*, employees: int, seed: int = 7, now: datetime | None = None) ->
         for k in range(PROGRAMS_PER_TEAM):
             assignments.append(
                 Assignment(
-                    organization=organization, program=programs[(index + k) % PROGRAMS], audience=AssignmentAudience.TEAM,
-                    team=team, due_days=30, due_from=DueFrom.ASSIGNED, created_by=admin,
+                    organization=organization,
+                    program=programs[(index + k) % PROGRAMS],
+                    audience=AssignmentAudience.TEAM,
+                    team=team,
+                    due_days=30,
+                    due_from=DueFrom.ASSIGNED,
+                    created_by=admin,
                     created_at=now - timedelta(days=rng.randint(7, 365)),
                 )
             )
@@ -169,13 +209,18 @@ def seed_scale(*, employees: int, seed: int = 7, now: datetime | None = None) ->
 
     _history(organization=organization, rng=rng, now=now)
     first_team_employee = next(
-        membership for membership in people
-        if membership.team_id == teams[0].pk
-        and Enrollment.objects.open().filter(membership=membership).exists()
+        membership
+        for membership in people
+        if membership.team_id == teams[0].pk and Enrollment.objects.open().filter(membership=membership).exists()
     )
     return ScaleOrganization(
-        organization=organization, admin=admin, manager=managers[0], employee=first_team_employee,
-        employees=employees, teams=team_count, enrollments=Enrollment.objects.filter(membership__organization=organization).count(),
+        organization=organization,
+        admin=admin,
+        manager=managers[0],
+        employee=first_team_employee,
+        employees=employees,
+        teams=team_count,
+        enrollments=Enrollment.objects.filter(membership__organization=organization).count(),
     )
 
 
@@ -187,7 +232,9 @@ def _history(*, organization: Organization, rng: random.Random, now: datetime) -
     lessons_of = {}
     for lesson_id, course_id in Lesson.objects.filter(course__organization=organization).values_list("pk", "course_id"):
         lessons_of.setdefault(course_id, []).append(lesson_id)
-    snapshots = {course.pk: attempt_snapshot(course=course) for course in Course.objects.filter(organization=organization)}
+    snapshots = {
+        course.pk: attempt_snapshot(course=course) for course in Course.objects.filter(organization=organization)
+    }
     titles = dict(Course.objects.filter(organization=organization).values_list("pk", "title"))
     names = dict(Membership.objects.filter(organization=organization).values_list("pk", "user__name"))
 
@@ -212,8 +259,11 @@ def _history(*, organization: Organization, rng: random.Random, now: datetime) -
             whole = completed or position < count - 1
             progress.append(
                 CourseProgress(
-                    membership_id=enrollment.membership_id, course_id=course_id, started_at=enrollment.enrolled_at,
-                    last_lesson_id=lessons_of[course_id][-1], completed_at=finished_at if whole else None,
+                    membership_id=enrollment.membership_id,
+                    course_id=course_id,
+                    started_at=enrollment.enrolled_at,
+                    last_lesson_id=lessons_of[course_id][-1],
+                    completed_at=finished_at if whole else None,
                 )
             )
         if completed:
@@ -232,8 +282,15 @@ def _history(*, organization: Organization, rng: random.Random, now: datetime) -
     Attempt.objects.bulk_create(
         (
             Attempt(
-                progress=row, number=1, status=AttemptStatus.SUBMITTED, snapshot=snapshots[row.course_id],
-                responses={}, score_percent=100, passed=True, started_at=row.completed_at, submitted_at=row.completed_at,
+                progress=row,
+                number=1,
+                status=AttemptStatus.SUBMITTED,
+                snapshot=snapshots[row.course_id],
+                responses={},
+                score_percent=100,
+                passed=True,
+                started_at=row.completed_at,
+                submitted_at=row.completed_at,
             )
             for row in finished
         ),
@@ -242,9 +299,13 @@ def _history(*, organization: Organization, rng: random.Random, now: datetime) -
     Certificate.objects.bulk_create(
         (
             Certificate(
-                progress=row, code=secrets.token_urlsafe(12), recipient_name=names[row.membership_id],
-                course_title=titles[row.course_id], organization_name=organization.name,
-                time_zone=organization.time_zone, issued_at=row.completed_at,
+                progress=row,
+                code=secrets.token_urlsafe(12),
+                recipient_name=names[row.membership_id],
+                course_title=titles[row.course_id],
+                organization_name=organization.name,
+                time_zone=organization.time_zone,
+                issued_at=row.completed_at,
             )
             for row in finished
         ),
@@ -255,13 +316,23 @@ def _history(*, organization: Organization, rng: random.Random, now: datetime) -
     CompletionEvent.objects.bulk_create(
         [
             *(
-                CompletionEvent(kind=CompletionEventKind.COURSE, membership_id=row.membership_id, course_id=row.course_id,
-                                occurred_at=row.completed_at, processed_at=row.completed_at)
+                CompletionEvent(
+                    kind=CompletionEventKind.COURSE,
+                    membership_id=row.membership_id,
+                    course_id=row.course_id,
+                    occurred_at=row.completed_at,
+                    processed_at=row.completed_at,
+                )
                 for row in finished
             ),
             *(
-                CompletionEvent(kind=CompletionEventKind.ENROLLMENT, membership_id=e.membership_id, enrollment=e,
-                                occurred_at=e.completed_at, processed_at=e.completed_at)
+                CompletionEvent(
+                    kind=CompletionEventKind.ENROLLMENT,
+                    membership_id=e.membership_id,
+                    enrollment=e,
+                    occurred_at=e.completed_at,
+                    processed_at=e.completed_at,
+                )
                 for e in completed_enrollments
             ),
         ],

@@ -255,7 +255,9 @@ def course_completion_recorded(*, membership_id: int, course_id: int, now: datet
         kind=CompletionEventKind.COURSE, membership_id=membership_id, course_id=course_id, occurred_at=now
     )
     in_program = ProgramCourse.objects.filter(program_id=OuterRef("program_id"), course_id=course_id)
-    containing = Enrollment.objects.filter(membership_id=membership_id).filter(Q(course_id=course_id) | Exists(in_program))
+    containing = Enrollment.objects.filter(membership_id=membership_id).filter(
+        Q(course_id=course_id) | Exists(in_program)
+    )
     return _complete_finished(containing, now=now)
 
 
@@ -272,9 +274,7 @@ def _managed_team_ids(actor: Membership) -> set[int]:
     return set(Team.objects.filter(organization_id=actor.organization_id, managers=actor).values_list("pk", flat=True))
 
 
-def _ensure_may_assign(
-    actor: Membership, *, audience: str, team: Team | None, people: Sequence[Membership]
-) -> None:
+def _ensure_may_assign(actor: Membership, *, audience: str, team: Team | None, people: Sequence[Membership]) -> None:
     """Admins assign anywhere; managers only to the teams they manage and the people in them."""
     ensure_actor(actor, organization=actor.organization_id, roles=(Role.ADMIN, Role.MANAGER))
     if team is not None and team.organization_id != actor.organization_id:
@@ -301,14 +301,14 @@ def _check_target(*, actor: Membership, program: Program | None, course: Course 
     if course is not None and course.status != CourseStatus.PUBLISHED:
         raise ValidationError(f"“{course.title}” is not published yet.")
     if program is not None:
-        statuses = list(
-            ProgramCourse.objects.filter(program=program).values_list("course__title", "course__status")
-        )
+        statuses = list(ProgramCourse.objects.filter(program=program).values_list("course__title", "course__status"))
         if not statuses:
             raise ValidationError(f"“{program.title}” has no course yet.")
         drafts = [title for title, status in statuses if status != CourseStatus.PUBLISHED]
         if drafts:
-            raise ValidationError(f"Publish {', '.join(f'“{title}”' for title in drafts)} before assigning “{program.title}”.")
+            raise ValidationError(
+                f"Publish {', '.join(f'“{title}”' for title in drafts)} before assigning “{program.title}”."
+            )
 
 
 def assignment_create(
@@ -385,7 +385,9 @@ def assignment_job_run(*, job: ImportJob) -> None:
     if job.is_finished:
         return
     ImportJob.objects.filter(pk=job.pk, status=ImportJobStatus.PENDING).update(status=ImportJobStatus.RUNNING)
-    assignment = Assignment.objects.filter(pk=job.payload.get("assignment_id"), organization_id=job.organization_id).first()
+    assignment = Assignment.objects.filter(
+        pk=job.payload.get("assignment_id"), organization_id=job.organization_id
+    ).first()
     if assignment is None or assignment.is_cancelled:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJobStatus.FAILED, errors=["The assignment was cancelled."], finished_at=timezone.now()
@@ -432,10 +434,7 @@ def assignment_cancel(*, actor: Membership, assignment: Assignment, now: datetim
         )
         started = CourseProgress.objects.filter(target_courses, membership_id=OuterRef("membership_id"))
         cancelled = (
-            Enrollment.objects.open()
-            .filter(assignment=assignment)
-            .filter(~Exists(started))
-            .update(cancelled_at=now)
+            Enrollment.objects.open().filter(assignment=assignment).filter(~Exists(started)).update(cancelled_at=now)
         )
         enrollments_reconcile(organization_id=assignment.organization_id, now=now)
     return cancelled

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.conf import settings
 from PIL import Image
 from playwright.sync_api import expect
 

@@ -61,7 +61,12 @@ def test_an_uploaded_cover_appears_and_is_served_with_debug_off(acme, media_root
 
 @pytest.mark.parametrize(
     "path",
-    ["/media/../manage.py", "/media/..%2f..%2fmanage.py", "/media/%2e%2e/config/settings/base.py", "/media/missing.png"],
+    [
+        "/media/../manage.py",
+        "/media/..%2f..%2fmanage.py",
+        "/media/%2e%2e/config/settings/base.py",
+        "/media/missing.png",
+    ],
 )
 def test_nothing_outside_media_root_or_missing_is_served(path, media_root, db):
     (media_root / "course-covers").mkdir(parents=True)
@@ -93,7 +98,9 @@ def test_with_a_bucket_the_default_storage_is_s3_and_csp_allows_its_domain():
     assert storage.bucket_name == "covers" and storage.endpoint_url == "https://s3.example.net"
     assert storage.file_overwrite is False
     assert media_image_sources(environ) == ["https://s3.example.net"]
-    assert media_image_sources({**environ, "MEDIA_S3_CUSTOM_DOMAIN": "media.example.net"}) == ["https://media.example.net"]
+    assert media_image_sources({**environ, "MEDIA_S3_CUSTOM_DOMAIN": "media.example.net"}) == [
+        "https://media.example.net"
+    ]
 
 
 def test_without_a_bucket_media_stay_on_the_filesystem():

@@ -94,7 +94,9 @@ def test_a_real_server_reads_the_body_and_answers_413(live_server, author, acme)
     host = urlsplit(live_server.url)
     connection = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
     connection.request(
-        "POST", path, body=body,
+        "POST",
+        path,
+        body=body,
         headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookies, "X-CSRFToken": csrf_token},
     )
     response = connection.getresponse()

@@ -87,13 +87,28 @@ def test_a_team_assignment_enrolls_the_team_once_and_again_creates_nothing(alice
 
 def test_the_earliest_due_date_wins(alice, carol, front_desk, program):
     services.assignment_create(
-        actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_on=date(2026, 4, 30), now=NOW
+        actor=alice,
+        program=program,
+        audience=AssignmentAudience.TEAM,
+        team=front_desk,
+        due_on=date(2026, 4, 30),
+        now=NOW,
     )
     services.assignment_create(
-        actor=alice, program=program, audience=AssignmentAudience.PEOPLE, people=[carol], due_on=date(2026, 4, 1), now=NOW
+        actor=alice,
+        program=program,
+        audience=AssignmentAudience.PEOPLE,
+        people=[carol],
+        due_on=date(2026, 4, 1),
+        now=NOW,
     )
     services.assignment_create(
-        actor=alice, program=program, audience=AssignmentAudience.PEOPLE, people=[carol], due_on=date(2026, 5, 20), now=NOW
+        actor=alice,
+        program=program,
+        audience=AssignmentAudience.PEOPLE,
+        people=[carol],
+        due_on=date(2026, 5, 20),
+        now=NOW,
     )
 
     enrollment = Enrollment.objects.get(membership=carol)
@@ -105,18 +120,26 @@ def test_managers_are_confined_to_their_teams(acme, alice, bob, carol, front_des
     cook = factories.member(acme, team=other_team)
 
     with pytest.raises(NotPermitted):
-        services.assignment_create(actor=bob, program=program, audience=AssignmentAudience.TEAM, team=other_team, due_days=7)
+        services.assignment_create(
+            actor=bob, program=program, audience=AssignmentAudience.TEAM, team=other_team, due_days=7
+        )
     with pytest.raises(NotPermitted):
-        services.assignment_create(actor=bob, program=program, audience=AssignmentAudience.PEOPLE, people=[cook], due_days=7)
+        services.assignment_create(
+            actor=bob, program=program, audience=AssignmentAudience.PEOPLE, people=[cook], due_days=7
+        )
     with pytest.raises(NotPermitted):
         services.assignment_create(actor=bob, program=program, audience=AssignmentAudience.ORGANIZATION, due_days=7)
     with pytest.raises(NotPermitted):
-        services.assignment_create(actor=carol, program=program, audience=AssignmentAudience.PEOPLE, people=[carol], due_days=7)
+        services.assignment_create(
+            actor=carol, program=program, audience=AssignmentAudience.PEOPLE, people=[carol], due_days=7
+        )
     assert not Assignment.objects.exists()
     assert not Enrollment.objects.exists()
 
     # an admin may assign anywhere
-    services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.TEAM, team=other_team, due_days=7)
+    services.assignment_create(
+        actor=alice, program=program, audience=AssignmentAudience.TEAM, team=other_team, due_days=7
+    )
     assert list(Enrollment.objects.values_list("membership_id", flat=True)) == [cook.pk]
 
 
@@ -126,9 +149,13 @@ def test_another_organizations_program_team_or_person_is_refused(alice, charlie,
     globex_person = factories.member(globex)
 
     with pytest.raises(NotPermitted):
-        services.assignment_create(actor=alice, program=globex_program, audience=AssignmentAudience.ORGANIZATION, due_days=7)
+        services.assignment_create(
+            actor=alice, program=globex_program, audience=AssignmentAudience.ORGANIZATION, due_days=7
+        )
     with pytest.raises(NotPermitted):
-        services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.TEAM, team=globex_team, due_days=7)
+        services.assignment_create(
+            actor=alice, program=program, audience=AssignmentAudience.TEAM, team=globex_team, due_days=7
+        )
     with pytest.raises(NotPermitted):
         services.assignment_create(
             actor=alice, program=program, audience=AssignmentAudience.PEOPLE, people=[globex_person], due_days=7
@@ -150,8 +177,12 @@ def test_a_program_with_a_draft_course_cannot_be_assigned(alice, acme, program, 
 # --- Standing rules -----------------------------------------------------------------------------
 
 
-def test_people_who_join_the_team_or_the_organization_later_are_enrolled_by_the_reconcile(acme, alice, front_desk, program):
-    services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=14)
+def test_people_who_join_the_team_or_the_organization_later_are_enrolled_by_the_reconcile(
+    acme, alice, front_desk, program
+):
+    services.assignment_create(
+        actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=14
+    )
     course = factories.published_course(acme, lessons=1, questions=0, title="Welcome")
     services.assignment_create(actor=alice, course=course, audience=AssignmentAudience.ORGANIZATION, due_days=7)
     before = Enrollment.objects.count()
@@ -177,7 +208,9 @@ def test_people_who_join_the_team_or_the_organization_later_are_enrolled_by_the_
 def test_the_reconcile_task_runs_the_reconcile(acme, alice, front_desk, program):
     from enrollments.tasks import enrollments_reconcile
 
-    services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=14)
+    services.assignment_create(
+        actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=14
+    )
     joiner = factories.member(acme, team=front_desk)
 
     assert enrollments_reconcile.apply().get() == 1
@@ -187,7 +220,9 @@ def test_the_reconcile_task_runs_the_reconcile(acme, alice, front_desk, program)
 def test_deactivating_or_moving_someone_keeps_their_history_and_the_reconcile_does_not_reenroll(
     acme, alice, carol, front_desk, program
 ):
-    services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=14)
+    services.assignment_create(
+        actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=14
+    )
     finish_course(carol, courses_of(program)[0])
     dave = factories.member(acme, team=front_desk)
     services.enrollments_reconcile()
@@ -211,7 +246,9 @@ def test_someone_who_already_completed_the_program_is_not_enrolled_again(alice, 
         finish_course(carol, course)
     assert Enrollment.objects.get(assignment=first.assignment).completed_at is not None
 
-    again = services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=7)
+    again = services.assignment_create(
+        actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=7
+    )
 
     assert again.enrolled == 0
     assert Enrollment.objects.filter(membership=carol).count() == 1
@@ -221,7 +258,9 @@ def test_courses_done_before_the_assignment_complete_the_enrollment_at_once(alic
     for course in courses_of(program):
         finish_course(carol, course)
 
-    services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.PEOPLE, people=[carol], due_days=7)
+    services.assignment_create(
+        actor=alice, program=program, audience=AssignmentAudience.PEOPLE, people=[carol], due_days=7
+    )
 
     enrollment = Enrollment.objects.get(membership=carol)
     assert enrollment.completed_at is not None
@@ -235,7 +274,9 @@ def test_cancelling_stops_it_for_people_who_have_not_started_and_keeps_the_recor
     acme, alice, bob, carol, front_desk, program
 ):
     dave = factories.member(acme, team=front_desk)
-    outcome = services.assignment_create(actor=bob, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=14)
+    outcome = services.assignment_create(
+        actor=bob, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=14
+    )
     lesson = courses_of(program)[0].lessons.first()
     services.lesson_complete(membership=carol, lesson=lesson)
 
@@ -250,11 +291,20 @@ def test_cancelling_stops_it_for_people_who_have_not_started_and_keeps_the_recor
     assert services.enrollments_reconcile() == 0
 
 
-def test_cancelling_one_assignment_leaves_people_another_assignment_reaches_enrolled(acme, alice, carol, front_desk, program):
+def test_cancelling_one_assignment_leaves_people_another_assignment_reaches_enrolled(
+    acme, alice, carol, front_desk, program
+):
     team_rule = services.assignment_create(
-        actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_on=date(2026, 6, 1), now=NOW
+        actor=alice,
+        program=program,
+        audience=AssignmentAudience.TEAM,
+        team=front_desk,
+        due_on=date(2026, 6, 1),
+        now=NOW,
     )
-    services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.ORGANIZATION, due_on=date(2026, 9, 1), now=NOW)
+    services.assignment_create(
+        actor=alice, program=program, audience=AssignmentAudience.ORGANIZATION, due_on=date(2026, 9, 1), now=NOW
+    )
 
     services.assignment_cancel(actor=alice, assignment=team_rule.assignment)
 
@@ -265,7 +315,9 @@ def test_cancelling_one_assignment_leaves_people_another_assignment_reaches_enro
 def test_a_manager_cannot_cancel_an_assignment_outside_their_teams(acme, alice, bob, program):
     kitchen = factories.TeamFactory(organization=acme, name="Kitchen")
     factories.member(acme, team=kitchen)
-    outcome = services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.TEAM, team=kitchen, due_days=7)
+    outcome = services.assignment_create(
+        actor=alice, program=program, audience=AssignmentAudience.TEAM, team=kitchen, due_days=7
+    )
 
     with pytest.raises(NotPermitted):
         services.assignment_cancel(actor=bob, assignment=outcome.assignment)
@@ -280,7 +332,12 @@ def test_a_due_date_ends_at_the_end_of_that_day_in_the_persons_own_time_zone(acm
     chicago = factories.member(acme, team=front_desk, user__time_zone="America/Chicago")
 
     services.assignment_create(
-        actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_on=date(2026, 3, 20), now=NOW
+        actor=alice,
+        program=program,
+        audience=AssignmentAudience.TEAM,
+        team=front_desk,
+        due_on=date(2026, 3, 20),
+        now=NOW,
     )
 
     tokyo_due = Enrollment.objects.get(membership=tokyo).due_at
@@ -295,7 +352,9 @@ def test_relative_due_dates_across_a_daylight_saving_change(acme, alice, front_d
     person = factories.member(acme, team=front_desk, user__time_zone="America/New_York")
     assigned = datetime(2026, 3, 5, 4, 30, tzinfo=UTC)  # still 4 March, 23:30, in New York
 
-    services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=7, now=assigned)
+    services.assignment_create(
+        actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=7, now=assigned
+    )
 
     enrollment = Enrollment.objects.get(membership=person)
     assert enrollment.due_on == date(2026, 3, 11)  # 4 March + 7 days, counted on New York's calendar
@@ -312,8 +371,13 @@ def test_after_joining_counts_from_the_join_day_for_joiners_and_from_the_assignm
 ):
     veteran = factories.member(acme, team=front_desk, joined_at=datetime(2024, 1, 1, tzinfo=UTC))
     services.assignment_create(
-        actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=10,
-        due_from=DueFrom.JOINED, now=NOW,
+        actor=alice,
+        program=program,
+        audience=AssignmentAudience.TEAM,
+        team=front_desk,
+        due_days=10,
+        due_from=DueFrom.JOINED,
+        now=NOW,
     )
     joiner = factories.member(acme, team=front_desk, joined_at=NOW + timedelta(days=20))
     services.enrollments_reconcile()
@@ -336,7 +400,9 @@ def test_after_joining_counts_from_the_join_day_for_joiners_and_from_the_assignm
 def test_due_state_is_computed_on_the_persons_own_calendar(now, expected):
     zone = ZoneInfo("America/Los_Angeles")
     due_at = datetime(2026, 3, 20, 23, 59, 59, 999999, tzinfo=zone)
-    state = due_state(due_on=date(2026, 3, 20), due_at=due_at, completed_at=None, now=now, time_zone="America/Los_Angeles")
+    state = due_state(
+        due_on=date(2026, 3, 20), due_at=due_at, completed_at=None, now=now, time_zone="America/Los_Angeles"
+    )
     assert state == expected
 
 
@@ -344,7 +410,12 @@ def test_enrollments_due_lists_each_state_in_each_persons_zone(acme, alice, fron
     tokyo = factories.member(acme, team=front_desk, user__time_zone="Asia/Tokyo")
     honolulu = factories.member(acme, team=front_desk, user__time_zone="Pacific/Honolulu")
     services.assignment_create(
-        actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_on=date(2026, 3, 20), now=NOW
+        actor=alice,
+        program=program,
+        audience=AssignmentAudience.TEAM,
+        team=front_desk,
+        due_on=date(2026, 3, 20),
+        now=NOW,
     )
     # 20 March, 16:00 UTC: 21 March 01:00 in Tokyo (overdue), 20 March 06:00 in Honolulu (due today)
     now = datetime(2026, 3, 20, 16, 0, tzinfo=UTC)
@@ -358,8 +429,12 @@ def test_enrollments_due_lists_each_state_in_each_persons_zone(acme, alice, fron
 # --- Completion ---------------------------------------------------------------------------------
 
 
-def test_completing_the_last_course_completes_the_enrollment_and_appends_one_event_each(alice, carol, front_desk, program):
-    services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=7)
+def test_completing_the_last_course_completes_the_enrollment_and_appends_one_event_each(
+    alice, carol, front_desk, program
+):
+    services.assignment_create(
+        actor=alice, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=7
+    )
     first, last = courses_of(program)
 
     finish_course(carol, first)
@@ -378,7 +453,9 @@ def test_completing_the_last_course_completes_the_enrollment_and_appends_one_eve
 
 
 def test_claiming_events_is_exclusive_and_a_dead_consumers_claim_returns_after_its_lease(alice, carol, program):
-    services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.PEOPLE, people=[carol], due_days=7)
+    services.assignment_create(
+        actor=alice, program=program, audience=AssignmentAudience.PEOPLE, people=[carol], due_days=7
+    )
     for course in courses_of(program):
         finish_course(carol, course)
     assert CompletionEvent.objects.count() == 3
@@ -443,7 +520,9 @@ def test_two_concurrent_reconciles_enroll_each_person_once(acme, alice, program)
 # --- Bulk ---------------------------------------------------------------------------------------
 
 
-def test_a_large_audience_is_enrolled_by_a_job_that_resumes_and_reports_progress(acme, alice, program, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_large_audience_is_enrolled_by_a_job_that_resumes_and_reports_progress(
+    acme, alice, program, monkeypatch, django_capture_on_commit_callbacks
+):
     from enrollments.services import assignments
 
     monkeypatch.setattr(assignments, "ASSIGN_IN_BACKGROUND_OVER", 5)
@@ -452,7 +531,9 @@ def test_a_large_audience_is_enrolled_by_a_job_that_resumes_and_reports_progress
     people = [factories.member(acme, team=team) for _ in range(10)]
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        outcome = services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.TEAM, team=team, due_days=7)
+        outcome = services.assignment_create(
+            actor=alice, program=program, audience=AssignmentAudience.TEAM, team=team, due_days=7
+        )
     assert outcome.job is not None and outcome.enrolled == 0
     assert len(callbacks) == 1
     assert not Enrollment.objects.exists()
@@ -465,13 +546,17 @@ def test_a_large_audience_is_enrolled_by_a_job_that_resumes_and_reports_progress
     assert sorted(Enrollment.objects.values_list("membership_id", flat=True)) == sorted(p.pk for p in people)
 
 
-def test_bulk_assignment_statement_count_does_not_grow_with_the_audience(acme, alice, program, django_assert_max_num_queries):
+def test_bulk_assignment_statement_count_does_not_grow_with_the_audience(
+    acme, alice, program, django_assert_max_num_queries
+):
     def assign_to_new_team(size: int) -> int:
         team = factories.TeamFactory(organization=acme)
         for _ in range(size):
             factories.member(acme, team=team)
         with django_assert_max_num_queries(30) as captured:
-            outcome = services.assignment_create(actor=alice, program=program, audience=AssignmentAudience.TEAM, team=team, due_days=7)
+            outcome = services.assignment_create(
+                actor=alice, program=program, audience=AssignmentAudience.TEAM, team=team, due_days=7
+            )
         assert outcome.enrolled == size
         return len(captured)
 

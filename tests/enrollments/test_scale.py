@@ -21,7 +21,9 @@ def test_seed_scale_builds_teams_of_about_fifteen_with_enrollments_in_every_stat
     assert Membership.objects.filter(organization=organization, role=Role.EMPLOYEE).count() == 60
     assert Team.objects.filter(organization=organization).count() == 4
     assert all(team.managers.count() == 1 for team in Team.objects.filter(organization=organization))
-    enrollments = list(Enrollment.objects.filter(membership__organization=organization).select_related("membership__user"))
+    enrollments = list(
+        Enrollment.objects.filter(membership__organization=organization).select_related("membership__user")
+    )
     states = {e.due_state(now=now, time_zone=e.membership.user.time_zone) for e in enrollments}
     assert {DueState.COMPLETED, DueState.OVERDUE} <= states
     open_enrollments = Enrollment.objects.filter(membership__organization=organization, completed_at__isnull=True)

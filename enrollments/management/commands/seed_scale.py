@@ -17,7 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--employees", type=int, required=True, help="how many employees (e.g. 5000)")
         parser.add_argument("--seed", type=int, default=7, help="random seed (the same seed builds the same data)")
         parser.add_argument(
-            "--i-know-this-is-production", action="store_true", dest="production_confirmed",
+            "--i-know-this-is-production",
+            action="store_true",
+            dest="production_confirmed",
             help="Seed even under production settings (the synthetic people's password is published).",
         )
 
