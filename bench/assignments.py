@@ -25,6 +25,7 @@ import platform
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +55,7 @@ def bench_bulk(people: int) -> list[tuple[str, float, int, int]]:
 
     from enrollments import services
     from enrollments.models import AssignmentAudience, Enrollment
-    from enrollments.scale import _content, seed_people
+    from enrollments.scale import seed_content, seed_people
     from organizations.models import ImportJob, Organization, Role
 
     rows = []
@@ -62,25 +63,10 @@ def bench_bulk(people: int) -> list[tuple[str, float, int, int]]:
         organization = Organization.objects.create(name=f"Bulk {label}", slug=f"bulk-{int(in_request)}")
         rng, now = random.Random(1), timezone.now()
         password = make_password("bulk")
-        admin = seed_people(
-            organization=organization,
-            count=1,
-            role=Role.ADMIN,
-            prefix="admin",
-            rng=rng,
-            password_hash=password,
-            now=now,
-        )[0]
-        seed_people(
-            organization=organization,
-            count=people - 1,
-            role=Role.EMPLOYEE,
-            prefix="person",
-            rng=rng,
-            password_hash=password,
-            now=now,
-        )
-        program = _content(organization, rng)[0]
+        people_of = partial(seed_people, organization=organization, rng=rng, password_hash=password, now=now)
+        admin = people_of(count=1, role=Role.ADMIN, prefix="admin")[0]
+        people_of(count=people - 1, role=Role.EMPLOYEE, prefix="person")
+        program = seed_content(organization, rng)[0]
         threshold = services.assignments.ASSIGN_IN_BACKGROUND_OVER
         if in_request:
             services.assignments.ASSIGN_IN_BACKGROUND_OVER = people + 1

@@ -16,6 +16,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -101,7 +102,8 @@ def seed_people(
     )
 
 
-def _content(organization: Organization, rng: random.Random) -> list[Program]:
+def seed_content(organization: Organization, rng: random.Random) -> list[Program]:
+    """Six standards and PROGRAMS published programs of COURSES_PER_PROGRAM small courses each."""
     standards = ServiceStandard.objects.bulk_create(
         ServiceStandard(organization=organization, code=f"S{i}", title=f"Standard {i}", order=i) for i in range(1, 7)
     )
@@ -149,41 +151,16 @@ def seed_scale(*, employees: int, seed: int = 7, now: datetime | None = None) ->
     slug = f"scale-{employees}-{secrets.token_hex(3)}"
     organization = Organization.objects.create(name=f"Scale {employees}", slug=slug, time_zone="America/Chicago")
     password_hash = make_password(PASSWORD)
-    admin = seed_people(
-        organization=organization,
-        count=1,
-        role=Role.ADMIN,
-        prefix="admin",
-        rng=rng,
-        password_hash=password_hash,
-        now=now,
-    )[0]
+    people_of = partial(seed_people, organization=organization, rng=rng, password_hash=password_hash, now=now)
+    admin = people_of(count=1, role=Role.ADMIN, prefix="admin")[0]
     team_count = max(1, round(employees / TEAM_SIZE))
     teams = Team.objects.bulk_create(Team(organization=organization, name=f"Team {i + 1}") for i in range(team_count))
-    managers = seed_people(
-        organization=organization,
-        count=team_count,
-        role=Role.MANAGER,
-        prefix="manager",
-        rng=rng,
-        password_hash=password_hash,
-        now=now,
-        teams=teams,
-    )
+    managers = people_of(count=team_count, role=Role.MANAGER, prefix="manager", teams=teams)
     Team.managers.through.objects.bulk_create(
         Team.managers.through(team=team, membership=manager) for team, manager in zip(teams, managers, strict=True)
     )
-    people = seed_people(
-        organization=organization,
-        count=employees,
-        role=Role.EMPLOYEE,
-        prefix="employee",
-        rng=rng,
-        password_hash=password_hash,
-        now=now,
-        teams=teams,
-    )
-    programs = _content(organization, rng)
+    people = people_of(count=employees, role=Role.EMPLOYEE, prefix="employee", teams=teams)
+    programs = seed_content(organization, rng)
 
     # Each team is assigned three programs, the first of them a year ago and the last a week ago,
     # due 30 days after assignment: older assignments are mostly done, recent ones open or overdue.
