@@ -287,6 +287,10 @@ class ProgramForm(forms.Form):
 
     title = forms.CharField(max_length=160)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    valid_for_days = forms.IntegerField(
+        label="Valid for (days)", required=False, min_value=1, max_value=3650,
+        help_text="How long a completion counts before people retake the program; leave empty if it never expires.",
+    )
 
     def __init__(self, *args, courses, selected: list[int] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -645,23 +645,43 @@ def program_set_courses(*, program: Program, actor: Membership, courses: Sequenc
 
 @transaction.atomic
 def program_create(
-    *, actor: Membership, title: str, description: str = "", courses: Sequence[Course] = ()
+    *,
+    actor: Membership,
+    title: str,
+    description: str = "",
+    courses: Sequence[Course] = (),
+    valid_for_days: int | None = None,
 ) -> Program:
-    """A new program (learning path) of the actor's organization with its ordered courses (authors only)."""
+    """A new program (learning path) of the actor's organization with its ordered courses (authors only).
+
+    `valid_for_days`: how long a completion counts before recertification (None: it never expires).
+    """
     _ensure_author_of(actor, actor.organization_id)
-    program = Program.objects.create(organization_id=actor.organization_id, title=title, description=description)
+    program = Program.objects.create(
+        organization_id=actor.organization_id, title=title, description=description, valid_for_days=valid_for_days
+    )
     program_set_courses(program=program, actor=actor, courses=courses)
     return program
 
 
 @transaction.atomic
 def program_update(
-    *, program: Program, actor: Membership, title: str, description: str, courses: Sequence[Course]
+    *,
+    program: Program,
+    actor: Membership,
+    title: str,
+    description: str,
+    courses: Sequence[Course],
+    valid_for_days: int | None = None,
 ) -> Program:
-    """Change a program's title, description and ordered courses together."""
+    """Change a program's title, description, validity and ordered courses together.
+
+    A new validity applies to completions from now on; completions already recorded keep their expiry.
+    """
     _ensure_author_of(actor, program.organization_id)
     program.title = title
     program.description = description
+    program.valid_for_days = valid_for_days
     program.save()
     program_set_courses(program=program, actor=actor, courses=courses)
     return program

@@ -386,6 +386,7 @@ def program_create(request: HttpRequest) -> HttpResponse:
                 title=form.cleaned_data["title"],
                 description=form.cleaned_data["description"],
                 courses=form.selected_courses(),
+                valid_for_days=form.cleaned_data["valid_for_days"],
             )
         except ValidationError as error:
             _add_service_errors(form, error)
@@ -404,7 +405,11 @@ def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         courses=courses,
         selected=selected,
-        initial={"title": program.title, "description": program.description},
+        initial={
+            "title": program.title,
+            "description": program.description,
+            "valid_for_days": program.valid_for_days,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -414,6 +419,7 @@ def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
                 title=form.cleaned_data["title"],
                 description=form.cleaned_data["description"],
                 courses=form.selected_courses(),
+                valid_for_days=form.cleaned_data["valid_for_days"],
             )
         except ValidationError as error:
             _add_service_errors(form, error)

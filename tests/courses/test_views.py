@@ -608,6 +608,25 @@ def test_create_and_reorder_a_program(alice, acme):
     assert listing.index("Alpha") < listing.index("Beta") < listing.index("Gamma")
 
 
+def test_a_program_is_valid_for_some_days_or_forever(alice, acme):
+    course = factories.CourseFactory(organization=acme, title="Alpha")
+    client = client_for(alice)
+    page = client.get(reverse("courses:program_create")).content.decode()
+    assert "leave empty if it never expires" in page
+    assert 'for="id_valid_for_days"' in page
+    data = {"title": "Safety", "description": ""}
+    data |= {f"course_{course.pk}_include": "on", f"course_{course.pk}_position": "1"}
+    assert client.post(reverse("courses:program_create"), {**data, "valid_for_days": "365"}).status_code == 302
+    program = Program.objects.get(title="Safety")
+    assert program.valid_for_days == 365
+    edit = reverse("courses:program_edit", kwargs={"program_id": program.pk})
+    assert 'value="365"' in client.get(edit).content.decode()
+    assert client.post(edit, {**data, "valid_for_days": "0"}).status_code == 200  # at least one day
+    assert client.post(edit, {**data, "valid_for_days": ""}).status_code == 302
+    program.refresh_from_db()
+    assert program.valid_for_days is None
+
+
 def test_delete_a_program(alice, acme):
     program = factories.ProgramFactory(organization=acme)
     url = reverse("courses:program_delete", kwargs={"program_id": program.pk})
