@@ -426,3 +426,36 @@ class CompletionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of membership {self.membership_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+# --- Calendar feed --------------------------------------------------------------------------------
+
+
+class CalendarFeedQuerySet(OrganizationScopedQuerySet):
+    organization_path = "membership__organization"
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CalendarFeed(models.Model):
+    """A person's private iCalendar feed: whoever holds the token in its URL reads their due dates.
+
+    The token is the only credential (calendar apps cannot sign in), so it is long, random and
+    replaceable: resetting it makes every copy of the old URL a 404.
+    """
+
+    membership = models.OneToOneField(
+        "organizations.Membership", on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CalendarFeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of membership {self.membership_id}"

@@ -18,13 +18,16 @@ from typing import Any
 from django.db.models import Count, Exists, IntegerField, Max, Model, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from courses.models import Course, CourseStatus, Lesson, Question
 from enrollments import grading
+from enrollments.calendar import CalendarItem
 from enrollments.models import (
     DUE_SOON_DAYS,
     Attempt,
     AttemptStatus,
+    CalendarFeed,
     Certificate,
     CourseProgress,
     DueState,
@@ -614,3 +617,49 @@ def enrollments_due(
         if state in wanted:
             found.append(DueEnrollment(enrollment=enrollment, state=state))
     return found
+
+
+# --- Calendar feed --------------------------------------------------------------------------------
+
+
+def calendar_feed_of(*, membership: Membership) -> CalendarFeed | None:
+    """The member's own feed, if they made one."""
+    return CalendarFeed.objects.filter(membership=membership).first()
+
+
+def calendar_feed_by_token(*, token: str) -> CalendarFeed | None:
+    """Public, by its secret: the feed of an active member, with the person and organization loaded."""
+    return (
+        CalendarFeed.objects.filter(token=token, membership__is_active=True, membership__user__is_active=True)
+        .select_related("membership__user", "membership__organization")
+        .first()
+    )
+
+
+def calendar_items_for(*, membership: Membership, site_url: str, host: str) -> list[CalendarItem]:
+    """The person's open enrollments with a due date, as all-day items on their due dates (one query)."""
+    home = f"{site_url}{reverse('enrollments:my_learning')}"
+    items = []
+    enrollments = (
+        Enrollment.objects.open()
+        .filter(membership=membership, due_on__isnull=False)
+        .select_related("program", "course")
+        .order_by("due_on", "id")
+    )
+    for enrollment in enrollments:
+        if enrollment.course_id:
+            title = enrollment.course.title
+            url = f"{site_url}{reverse('enrollments:course', kwargs={'course_id': enrollment.course_id})}"
+        else:
+            title, url = enrollment.program.title, home
+        items.append(
+            CalendarItem(
+                uid=f"enrollment-{enrollment.pk}-due@{host}",
+                summary=f"Due: {title}",
+                url=url,
+                stamp=enrollment.enrolled_at,
+                on=enrollment.due_on,
+                description=f"Complete “{title}” by the end of this day.",
+            )
+        )
+    return items

@@ -13,6 +13,9 @@ urlpatterns = [
     path("learn/courses/<int:course_id>/check/", views.knowledge_check, name="check"),
     path("learn/attempts/<int:attempt_id>/", views.attempt_result, name="attempt_result"),
     path("learn/attempts/<int:attempt_id>/submit/", views.attempt_submit, name="attempt_submit"),
+    path("calendar/", views.calendar_settings, name="calendar_settings"),
+    # Public by its secret token: calendar apps subscribe without signing in (see tests/test_tenancy.py).
+    path("calendar/<token:token>.ics", views.calendar_feed, name="calendar_feed"),
     # Public: anyone with the code can verify a certificate (see tests/test_tenancy.py).
     path("certificates/<token:code>/", views.certificate, name="certificate"),
 ]

@@ -7,6 +7,9 @@ unpublished course) are 404s, as everywhere (organizations/tenancy.py).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from courses.content import video_embed_url
 from courses.models import Course, CourseStatus
 from enrollments import grading, selectors, services
+from enrollments.calendar import calendar_bytes
 from enrollments.forms import KnowledgeCheckForm, responses_from_post
 from enrollments.models import Attempt, AttemptStatus
 from organizations.tenancy import member_required
@@ -200,3 +204,47 @@ def certificate(request: HttpRequest, code: str) -> HttpResponse:
             "verify_url": request.build_absolute_uri(reverse("enrollments:certificate", args=[code])),
         },
     )
+
+
+# --- Calendar feed --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD"])
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """Public by its secret token: calendar apps subscribe to it and cannot sign in."""
+    feed = selectors.calendar_feed_by_token(token=token)
+    if feed is None:
+        raise Http404("No calendar has this link.")
+    membership = feed.membership
+    site_url = settings.SITE_URL
+    body = calendar_bytes(
+        name=f"{membership.organization.name} training",
+        time_zone=membership.user.time_zone,
+        items=selectors.calendar_items_for(membership=membership, site_url=site_url, host=urlsplit(site_url).hostname),
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="training.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@member_required()
+@require_http_methods(["GET", "HEAD", "POST"])
+def calendar_settings(request: HttpRequest) -> HttpResponse:
+    """The person's feed link, to paste into their calendar app; create it, or reset it (POST)."""
+    if request.method == "POST":
+        if request.POST.get("action") == "reset":
+            services.calendar_feed_reset(actor=request.membership)
+            messages.success(request, "Your calendar link was replaced. The old link no longer works.")
+        else:
+            services.calendar_feed_create(actor=request.membership)
+            messages.success(request, "Your calendar link is ready.")
+        return redirect("enrollments:calendar_settings")
+    feed = selectors.calendar_feed_of(membership=request.membership)
+    feed_url = (
+        f"{settings.SITE_URL}{reverse('enrollments:calendar_feed', kwargs={'token': feed.token})}" if feed else None
+    )
+    # webcal:// opens the calendar app's "subscribe" dialog on phones and desktops that have one.
+    subscribe_url = f"webcal://{feed_url.split('://', 1)[1]}" if feed_url else None
+    return render(request, "enrollments/calendar_settings.html", {"feed_url": feed_url, "subscribe_url": subscribe_url})

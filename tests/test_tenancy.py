@@ -41,6 +41,7 @@ from tests.test_canary import mark_text_fields
 PUBLIC_PATTERNS = {
     "organizations:invitation_accept": "the invitation token is the invitee's credential",
     "enrollments:certificate": "certificates are publicly verifiable by their code",
+    "enrollments:calendar_feed": "the feed's token is its holder's credential (calendar apps cannot sign in)",
 }
 
 PERSONAS = tuple(tenancy_world.PERSONAS)

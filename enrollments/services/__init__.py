@@ -2,6 +2,7 @@
 
 - `learning`: lessons, knowledge-check attempts, course completion and certificates (the learner acts).
 - `assignments`: assignments, enrollments, standing rules, completion events (managers and the system act).
+- `calendar`: a person's private calendar feed link.
 
 The public functions are re-exported here, so callers write `from enrollments import services`.
 """
@@ -19,6 +20,7 @@ from enrollments.services.assignments import (
     due_for,
     enrollments_reconcile,
 )
+from enrollments.services.calendar import calendar_feed_create, calendar_feed_reset
 from enrollments.services.learning import (
     AttemptNotFound,
     NoKnowledgeCheck,
@@ -45,6 +47,8 @@ __all__ = [
     "attempt_snapshot_shuffle",
     "attempt_start",
     "attempt_submit",
+    "calendar_feed_create",
+    "calendar_feed_reset",
     "completion_events_claim",
     "completion_events_processed",
     "course_completion_recorded",
