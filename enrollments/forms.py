@@ -1,4 +1,4 @@
-"""Input parsing and validation for learner pages: the knowledge-check form, built from a snapshot."""
+"""Input parsing and validation: the knowledge-check form (built from a snapshot) and the assignment form."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
-from enrollments import grading
+from enrollments import assignment_selectors, grading
+from enrollments.models import AssignmentAudience, DueFrom
 
 FIELD_PREFIX = "q_"
 
@@ -130,3 +131,98 @@ class KnowledgeCheckForm(forms.Form):
                 # One message per question is enough: the service's is the one that counts.
                 del self.errors[name]
             self.add_error(name, message)
+
+
+# --- Assigning ------------------------------------------------------------------------------------
+
+
+class DueKind:
+    DATE = "date"
+    DAYS = "days"
+    CHOICES = [(DATE, "On a date"), (DAYS, "A number of days")]
+
+
+class PersonChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        name = obj.user.name or obj.user.email
+        return f"{name} · {obj.team.name}" if obj.team_id else name
+
+
+class AssignmentForm(forms.Form):
+    """What to assign, to whom, by when. Choices are the acting member's (scoped selectors), so an id
+    of another team, person or organization is "not one of the available choices"; the service checks
+    again (NotPermitted) and validates what the form cannot (a program with a draft course)."""
+
+    program = forms.ModelChoiceField(queryset=None, required=False, empty_label="—", label="Program")
+    course = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="—", label="Or a single course",
+        help_text="Choose a program or one published course.",
+    )  # fmt: skip
+    audience = forms.ChoiceField(widget=forms.RadioSelect, label="Who")
+    team = forms.ModelChoiceField(queryset=None, required=False, empty_label="—", label="Team")
+    people = PersonChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="People"
+    )
+    due_kind = forms.ChoiceField(
+        choices=DueKind.CHOICES, widget=forms.RadioSelect, initial=DueKind.DAYS, label="Due"
+    )
+    due_on = forms.DateField(
+        required=False, label="Due date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    due_days = forms.IntegerField(required=False, min_value=1, max_value=730, label="Number of days")
+    due_from = forms.ChoiceField(choices=[], required=False, label="Counted from")
+
+    def __init__(self, *args, membership, **kwargs) -> None:
+        selectors = assignment_selectors
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = selectors.assignable_programs(membership=membership)
+        self.fields["course"].queryset = selectors.assignable_courses(membership=membership)
+        self.fields["team"].queryset = selectors.assignable_teams(membership=membership)
+        self.fields["people"].queryset = selectors.assignable_people(membership=membership)
+        audiences = [
+            (AssignmentAudience.TEAM, "A team"),
+            (AssignmentAudience.PEOPLE, "Chosen people"),
+        ]
+        if membership.is_admin:
+            audiences.append((AssignmentAudience.ORGANIZATION, "Everyone in the organization"))
+        self.fields["audience"].choices = audiences
+        self.fields["due_from"].choices = [
+            (DueFrom.ASSIGNED, "the day of this assignment"),
+            (DueFrom.JOINED, "the day each person joined (for people who join later)"),
+        ]
+        self.fields["due_kind"].widget.attrs["data-due-kind"] = ""
+        self.fields["audience"].widget.attrs["data-audience"] = ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if bool(data.get("program")) == bool(data.get("course")) and "program" not in self.errors:
+            self.add_error("program", "Choose a program or a single course (one of them).")
+        audience = data.get("audience")
+        if audience == AssignmentAudience.TEAM and not data.get("team") and "team" not in self.errors:
+            self.add_error("team", "Choose the team.")
+        if audience == AssignmentAudience.PEOPLE and not data.get("people") and "people" not in self.errors:
+            self.add_error("people", "Choose at least one person.")
+        if data.get("due_kind") == DueKind.DATE:
+            if not data.get("due_on") and "due_on" not in self.errors:
+                self.add_error("due_on", "Give the due date.")
+            data["due_days"] = None
+        elif data.get("due_kind") == DueKind.DAYS:
+            if not data.get("due_days") and "due_days" not in self.errors:
+                self.add_error("due_days", "Give the number of days.")
+            data["due_on"] = None
+            data["due_from"] = data.get("due_from") or DueFrom.ASSIGNED
+        return data
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        audience = data["audience"]
+        return {
+            "program": data.get("program"),
+            "course": data.get("course"),
+            "audience": audience,
+            "team": data.get("team") if audience == AssignmentAudience.TEAM else None,
+            "people": list(data.get("people") or []) if audience == AssignmentAudience.PEOPLE else [],
+            "due_on": data.get("due_on"),
+            "due_days": data.get("due_days"),
+            "due_from": data.get("due_from") or DueFrom.ASSIGNED,
+        }

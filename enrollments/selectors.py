@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, IntegerField, Max, Model, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, Max, Model, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from courses.models import Course, CourseStatus, Lesson, Question
+from courses.models import Course, CourseStatus, Lesson, ProgramCourse, Question
 from enrollments import grading
 from enrollments.calendar import CalendarItem
 from enrollments.models import (
@@ -218,6 +218,41 @@ class CoursePage:
     check: CheckStatus
     certificate: Certificate | None
     completed_at: Any = None
+    program: ProgramContext | None = None
+
+
+@dataclass(frozen=True)
+class ProgramContext:
+    """Where a course sits in a program the person is enrolled in: "Course 2 of 4 in …", and the next one."""
+
+    program_title: str
+    number: int
+    count: int
+    next_course: tuple[int, str] | None  # (id, title) of the next published course, if any
+
+
+def program_context_for(*, membership: Membership, course_id: int) -> ProgramContext | None:
+    """The program of the person's enrollment (open first, then completed; not cancelled) that contains
+    the course, with its courses in order: one query, whatever the program's size. None without one."""
+    enrollment = (
+        Enrollment.objects.current()
+        .filter(membership=membership, program__program_courses__course_id=course_id)
+        .order_by(F("completed_at").asc(nulls_first=True), "due_at", "id")
+        .values("program_id")[:1]
+    )
+    rows = list(
+        ProgramCourse.objects.filter(program_id=Subquery(enrollment))
+        .order_by("order", "id")
+        .values_list("course_id", "course__title", "course__status", "program__title")
+    )
+    ids = [row[0] for row in rows]
+    if course_id not in ids:
+        return None
+    index = ids.index(course_id)
+    following = [(pk, title) for pk, title, status, _ in rows[index + 1 :] if status == CourseStatus.PUBLISHED]
+    return ProgramContext(
+        program_title=rows[0][3], number=index + 1, count=len(rows), next_course=following[0] if following else None
+    )
 
 
 def course_standards(*, course: Course) -> list[ServiceStandard]:
@@ -244,7 +279,7 @@ def published_course_for(*, membership: Membership, course_id: int) -> Course | 
 
 
 def course_page_for(*, membership: Membership, course_id: int) -> CoursePage | None:
-    """Everything the course page shows, in five queries whatever the course's size; None if not visible."""
+    """Everything the course page shows, in six queries (the program context is one) whatever the course's size; None if not visible."""
     course = published_course_for(membership=membership, course_id=course_id)
     if course is None:
         return None
@@ -301,6 +336,7 @@ def course_page_for(*, membership: Membership, course_id: int) -> CoursePage | N
         ),
         certificate=certificate_of(progress=row),
         completed_at=row.completed_at if row else None,
+        program=program_context_for(membership=membership, course_id=course.pk),
     )
 
 
@@ -349,10 +385,11 @@ class LessonPage:
     done: bool
     progress: LearnerProgress
     outline: list[LessonRow] = field(default_factory=list)
+    program: ProgramContext | None = None
 
 
 def lesson_page_for(*, membership: Membership, lesson: Lesson) -> LessonPage:
-    """The lesson's place in its course, its standards and this person's progress: three queries."""
+    """The lesson's place in its course, its standards and this person's progress: four queries (the program context is one)."""
     outline = list(Lesson.objects.filter(course_id=lesson.course_id).values_list("pk", "title"))
     standards = list(lesson.standards.all())
     done_ids = set(
@@ -382,6 +419,7 @@ def lesson_page_for(*, membership: Membership, lesson: Lesson) -> LessonPage:
             LessonRow(id=pk, title=title, done=pk in done_ids, number=number)
             for number, (pk, title) in enumerate(outline, start=1)
         ],
+        program=program_context_for(membership=membership, course_id=lesson.course_id),
     )
 
 

@@ -395,7 +395,7 @@ def import_job_get(*, membership: Membership, job_id: int) -> ImportJob:
     jobs = (
         ImportJob.objects.of_organization(membership.organization_id)
         .defer("payload")
-        .annotate(course_id=KT("payload__course_id"))
+        .annotate(course_id=KT("payload__course_id"), return_url=KT("payload__return_url"))
     )
     if not membership.is_admin:
         jobs = jobs.filter(created_by=membership)

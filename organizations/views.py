@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from organizations import selectors, services
 from organizations.adapters import forget_invitation, invitation_unusable_response, remember_invitation
@@ -26,7 +27,7 @@ from organizations.forms import (
     TeamForm,
     TeamMemberForm,
 )
-from organizations.models import Role, Team
+from organizations.models import ImportJobKind, ImportJobStatus, Role, Team
 from organizations.tenancy import member_required, set_current_organization
 
 
@@ -462,6 +463,12 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("organizations:home")
 
 
+def _job_status_label(job) -> str:
+    if job.kind == ImportJobKind.ASSIGNMENT and job.status == ImportJobStatus.RUNNING:
+        return "Enrolling"
+    return job.get_status_display()
+
+
 @member_required()
 def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
     """A background import's progress: a page with a progress bar, or its figures as JSON for the
@@ -471,11 +478,15 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
         return JsonResponse(
             {
                 "status": job.status,
-                "status_label": job.get_status_display(),
+                "status_label": _job_status_label(job),
                 "done": job.done,
                 "total": job.total,
                 "percent": job.percent,
                 "finished": job.is_finished,
             }
         )
-    return render(request, "organizations/import_job.html", {"job": job})
+    # Where the finished page links back to (an assignment's page): a path of this site only.
+    return_url = job.return_url or ""
+    if not (return_url.startswith("/") and url_has_allowed_host_and_scheme(return_url, allowed_hosts=None)):
+        return_url = ""
+    return render(request, "organizations/import_job.html", {"job": job, "return_url": return_url, "status_label": _job_status_label(job)})

@@ -240,6 +240,13 @@ def build_world(key: str) -> World:
         payload={"course_id": draft.pk, "format": "gift", "text": "Q {=a ~b}"},
     )  # fmt: skip
 
+    # A team assignment of the program, made by the team's manager.
+    from enrollments.services import assignment_create
+
+    assignment = assignment_create(
+        actor=manager, program=program, audience="team", team=team, due_days=30
+    ).assignment
+
     world = World(
         key=key,
         organization=organization,
@@ -255,6 +262,7 @@ def build_world(key: str) -> World:
             "program_id": program.pk,
             "attempt_id": attempt.pk,
             "job_id": job.pk,
+            "assignment_id": assignment.pk,
             "token": invitation.token,
             "code": certificate.code,
         },

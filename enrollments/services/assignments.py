@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Course, CourseStatus, Program, ProgramCourse
@@ -52,6 +53,8 @@ from organizations.services import import_job_write_in_batches
 
 ENROLL_BATCH_SIZE = 5000
 ASSIGN_IN_BACKGROUND_OVER = 1000
+# An identical assignment by the same person within this time is the same decision submitted twice.
+REPEAT_WINDOW = timedelta(minutes=2)
 END_OF_DAY = time(23, 59, 59, 999999)
 
 
@@ -62,6 +65,8 @@ class AssignOutcome:
     assignment: Assignment
     enrolled: int
     job: ImportJob | None = None
+    # True when this call found the same assignment just made by the same person and made no other.
+    repeated: bool = False
 
 
 @dataclass(frozen=True)
@@ -331,6 +336,17 @@ def assignment_create(
     enrolled in this transaction; larger ones by a Celery task once this commits (the outcome then
     carries the job whose page shows the progress). Assigning again what people already have
     creates nothing, and only brings a due date forward.
+
+    **A double submit makes one assignment.** Each call would otherwise create an Assignment row, so
+    an identical assignment (same target, audience, team or people, and due rule) by the same actor
+    within `REPEAT_WINDOW` is taken as the same decision submitted twice (a double tap, a resent
+    form): the call returns the existing assignment (and its job) with `repeated=True` and writes
+    nothing. Two concurrent calls are serialized by locking the actor's membership row
+    (`SELECT … FOR UPDATE`) before the look: the second waits for the first to commit, then sees
+    its row. Chosen over a one-time form token because it also covers two tabs, an API client and
+    a retried request, needs no extra table or session state, and an identical decision repeated
+    within two minutes has no other meaning (a changed date, team or person is a new assignment;
+    the same one later is new too, and harmless: enrolling is an upsert).
     """
     now = now or timezone.now()
     people = list(people)
@@ -341,6 +357,16 @@ def assignment_create(
     if (due_on is None) == (due_days is None):
         raise ValidationError("Give a due date or a number of days.")
     with transaction.atomic():
+        Membership.objects.select_for_update().filter(pk=actor.pk).values_list("pk").first()
+        same = _same_assignment_just_made(
+            actor=actor, program=program, course=course, audience=audience, team=team, people=people,
+            due_on=due_on, due_days=due_days, due_from="" if due_on is not None else due_from, now=now,
+        )  # fmt: skip
+        if same is not None:
+            job = ImportJob.objects.filter(
+                organization_id=actor.organization_id, kind=ImportJobKind.ASSIGNMENT, payload__assignment_id=same.pk
+            ).first()
+            return AssignOutcome(assignment=same, enrolled=0, job=job, repeated=True)
         assignment = Assignment.objects.create(
             organization_id=actor.organization_id,
             program=program,
@@ -368,12 +394,53 @@ def assignment_create(
             created_by=actor,
             kind=ImportJobKind.ASSIGNMENT,
             total=len(reached),
-            payload={"assignment_id": assignment.pk, "membership_ids": [pair.membership_id for pair in reached]},
+            payload={
+                "assignment_id": assignment.pk,
+                "membership_ids": [pair.membership_id for pair in reached],
+                # Where the job's page links once done (organizations does not know enrollments' URLs).
+                "return_url": reverse("enrollments:assignment_detail", args=[assignment.pk]),
+            },
         )
         from enrollments.tasks import assignment_job_run
 
         transaction.on_commit(lambda: assignment_job_run.delay(job.pk))
         return AssignOutcome(assignment=assignment, enrolled=0, job=job)
+
+
+def _same_assignment_just_made(
+    *,
+    actor: Membership,
+    program: Program | None,
+    course: Course | None,
+    audience: str,
+    team: Team | None,
+    people: Sequence[Membership],
+    due_on: date | None,
+    due_days: int | None,
+    due_from: str,
+    now: datetime,
+) -> Assignment | None:
+    """The live assignment identical to this one that `actor` made within `REPEAT_WINDOW`, if any."""
+    candidates = Assignment.objects.live().filter(
+        organization_id=actor.organization_id,
+        created_by=actor,
+        created_at__gte=now - REPEAT_WINDOW,
+        program=program,
+        course=course,
+        audience=audience,
+        team=team if audience == AssignmentAudience.TEAM else None,
+        due_on=due_on,
+        due_days=due_days,
+        due_from=due_from,
+    )
+    wanted = sorted({person.pk for person in people}) if audience == AssignmentAudience.PEOPLE else []
+    for candidate in candidates.order_by("-created_at", "-id")[:5]:
+        if audience != AssignmentAudience.PEOPLE:
+            return candidate
+        chosen = sorted(AssignmentPerson.objects.filter(assignment=candidate).values_list("membership_id", flat=True))
+        if chosen == wanted:
+            return candidate
+    return None
 
 
 def assignment_job_run(*, job: ImportJob) -> None:

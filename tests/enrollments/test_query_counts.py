@@ -22,8 +22,8 @@ from tests.enrollments.conftest import as_post, right_answers, sized_course, wro
 BUDGET = 10
 MY_LEARNING_QUERIES = 6
 MY_LEARNING_WITH_EARLIER_QUERIES = 7  # plus the attempts of courses no longer offered
-COURSE_PAGE_QUERIES = 8
-LESSON_PAGE_QUERIES = 8
+COURSE_PAGE_QUERIES = 9  # with the program context
+LESSON_PAGE_QUERIES = 9  # with the program context
 LESSON_DONE_QUERIES = 9  # POST "mark as done" that does not complete the course
 # The last lesson after a passed check: completion, certificate, the completion event and the look for
 # enrollments it completes. Counted in a test transaction, so SAVEPOINT/RELEASE stand for BEGIN/COMMIT.
