@@ -128,8 +128,11 @@ def assignable_programs(*, membership: Membership) -> QuerySet[Program]:
 
 
 def assignable_courses(*, membership: Membership) -> QuerySet[Course]:
-    return Course.objects.of_organization(membership.organization_id).published().defer("cover_image").order_by(
-        "title", "id"
+    return (
+        Course.objects.of_organization(membership.organization_id)
+        .published()
+        .defer("cover_image")
+        .order_by("title", "id")
     )
 
 

@@ -87,7 +87,9 @@ def assignment_detail(request: HttpRequest, assignment_id: int) -> HttpResponse:
     page = Paginator(selectors.assignment_people(assignment=assignment), PER_PAGE).get_page(request.GET.get("page"))
     rows = [selectors.person_state(enrollment, now=now) for enrollment in page.object_list]
     return render(
-        request, "enrollments/assignments/assignment_detail.html", {"assignment": assignment, "page": page, "rows": rows}
+        request,
+        "enrollments/assignments/assignment_detail.html",
+        {"assignment": assignment, "page": page, "rows": rows},
     )
 
 

@@ -15,7 +15,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, IntegerField, Max, Model, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -279,7 +292,8 @@ def published_course_for(*, membership: Membership, course_id: int) -> Course | 
 
 
 def course_page_for(*, membership: Membership, course_id: int) -> CoursePage | None:
-    """Everything the course page shows, in six queries (the program context is one) whatever the course's size; None if not visible."""
+    """Everything the course page shows, in six queries whatever the course's size (the program context
+    is one); None if not visible."""
     course = published_course_for(membership=membership, course_id=course_id)
     if course is None:
         return None
@@ -389,7 +403,7 @@ class LessonPage:
 
 
 def lesson_page_for(*, membership: Membership, lesson: Lesson) -> LessonPage:
-    """The lesson's place in its course, its standards and this person's progress: four queries (the program context is one)."""
+    """The lesson's place in its course and program, its standards and this person's progress: four queries."""
     outline = list(Lesson.objects.filter(course_id=lesson.course_id).values_list("pk", "title"))
     standards = list(lesson.standards.all())
     done_ids = set(

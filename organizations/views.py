@@ -489,4 +489,8 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
     return_url = job.return_url or ""
     if not (return_url.startswith("/") and url_has_allowed_host_and_scheme(return_url, allowed_hosts=None)):
         return_url = ""
-    return render(request, "organizations/import_job.html", {"job": job, "return_url": return_url, "status_label": _job_status_label(job)})
+    return render(
+        request,
+        "organizations/import_job.html",
+        {"job": job, "return_url": return_url, "status_label": _job_status_label(job)},
+    )

@@ -26,7 +26,9 @@ def test_two_simultaneous_identical_posts_make_one_assignment(acme, bob, carol):
     }  # fmt: skip
     clients = [client_for(bob), client_for(bob)]
 
-    responses = run_together(*[lambda client=client: client.post(reverse("enrollments:assignment_create"), data) for client in clients])
+    responses = run_together(
+        *[lambda client=client: client.post(reverse("enrollments:assignment_create"), data) for client in clients]
+    )
 
     assert not any(isinstance(response, Exception) for response in responses), responses
     assignment = Assignment.objects.get()

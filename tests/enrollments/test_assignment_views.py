@@ -275,8 +275,12 @@ def test_the_assignment_page_shows_each_persons_state(alice, acme, bob, carol, f
         finish_course(dave, course)
     CourseProgress.objects.create(membership=erin, course=courses_of(program)[0])
 
-    rows = {row.enrollment.membership_id: row.state for row in client_for(bob).get(detail_url(assignment)).context["rows"]}
-    late_rows = {row.enrollment.membership_id: row.state for row in client_for(alice).get(detail_url(late)).context["rows"]}
+    rows = {
+        row.enrollment.membership_id: row.state for row in client_for(bob).get(detail_url(assignment)).context["rows"]
+    }
+    late_rows = {
+        row.enrollment.membership_id: row.state for row in client_for(alice).get(detail_url(late)).context["rows"]
+    }
 
     assert rows == {carol.pk: "Not started", dave.pk: "Completed", erin.pk: "In progress"}
     assert late_rows == {frank.pk: "Overdue"}
@@ -365,7 +369,9 @@ def test_the_player_says_where_the_course_sits_in_the_program(bob, carol, front_
     first, second = courses_of(program)
     client = client_for(carol)
     before = client.get(reverse("enrollments:course", kwargs={"course_id": second.pk})).content.decode()
-    services.assignment_create(actor=bob, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=7)
+    services.assignment_create(
+        actor=bob, program=program, audience=AssignmentAudience.TEAM, team=front_desk, due_days=7
+    )
 
     course_page = client.get(reverse("enrollments:course", kwargs={"course_id": second.pk})).content.decode()
     lesson = second.lessons.first()
