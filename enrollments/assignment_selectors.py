@@ -95,7 +95,7 @@ def assignment_people(*, assignment: Assignment) -> QuerySet[Enrollment]:
         target_courses = Q(
             course_id__in=ProgramCourse.objects.filter(program_id=assignment.program_id).values("course_id")
         )
-    started = CourseProgress.objects.filter(target_courses, membership_id=OuterRef("membership_id"))
+    started = CourseProgress.objects.current().filter(target_courses, membership_id=OuterRef("membership_id"))
     return (
         Enrollment.objects.filter(assignment=assignment)
         .select_related("membership__user", "membership__team")

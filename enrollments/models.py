@@ -16,9 +16,19 @@ from organizations.models import OrganizationScopedQuerySet, validate_time_zone
 class CourseProgressQuerySet(OrganizationScopedQuerySet):
     organization_path = "membership__organization"
 
+    def current(self) -> CourseProgressQuerySet:
+        """Not archived: the person's one live progress per course (archived rows are history)."""
+        return self.filter(archived_at__isnull=True)
+
 
 class CourseProgress(models.Model):
-    """A member's progress through one course: where they are, and when they completed it."""
+    """A member's progress through one course: where they are, and when they completed it.
+
+    One current (unarchived) row per person and course. Recertification archives a completed row
+    (`archived_at`), with its lesson completions, attempts and certificate, as history, and the
+    person starts the course again on a new row: every read of "this person's progress in this
+    course" reads the current one only (`CourseProgress.objects.current()`).
+    """
 
     membership = models.ForeignKey(
         "organizations.Membership", on_delete=models.CASCADE, related_name="course_progress"
@@ -29,13 +39,18 @@ class CourseProgress(models.Model):
         "courses.Lesson", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     completed_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = CourseProgressQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["membership", "course"], name="course_progress_unique"),
+            # Named as the ON CONFLICT target of enrollments.services.learning._progress_upsert, whose
+            # WHERE repeats this predicate.
+            models.UniqueConstraint(
+                fields=["membership", "course"], condition=Q(archived_at__isnull=True), name="course_progress_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -305,6 +320,13 @@ class Enrollment(models.Model):
     due_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Recertification: when the completion of a program valid for N days stops counting (end of the
+    # local day N days after completing), and the enrollment that renews it. One renewal per
+    # enrollment (one-to-one), which makes enrollments_recertify idempotent.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    renews = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="renewal"
+    )
 
     objects = EnrollmentQuerySet.as_manager()
 
@@ -328,6 +350,11 @@ class Enrollment(models.Model):
         ]
         indexes = [
             models.Index(fields=["due_at"], condition=OPEN_ENROLLMENT, name="enrollment_open_due"),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(expires_at__isnull=False, cancelled_at__isnull=True),
+                name="enrollment_expiring",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -164,7 +164,7 @@ def learning_for(*, membership: Membership) -> list[CourseCard]:
     )
     progress_by_course = {
         progress.course_id: progress
-        for progress in CourseProgress.objects.filter(
+        for progress in CourseProgress.objects.current().filter(
             membership=membership, course__status=CourseStatus.PUBLISHED
         )
         .select_related("certificate")
@@ -301,7 +301,8 @@ def course_page_for(*, membership: Membership, course_id: int) -> CoursePage | N
     standards = course_standards(course=course)
     submitted = Attempt.objects.filter(progress=OuterRef("pk"), status=AttemptStatus.SUBMITTED).order_by()
     row = (
-        CourseProgress.objects.filter(membership=membership, course=course)
+        CourseProgress.objects.current()
+        .filter(membership=membership, course=course)
         .select_related("certificate")
         .annotate(
             check_passed=_passed_attempt_exists(),
@@ -363,7 +364,7 @@ def lesson_for(*, membership: Membership, course_id: int, lesson_id: int) -> Les
     Annotated with what the pages need about the course and this person, so it costs one query:
     `question_count`, `check_passed`, `course_completed_at` and `next_lesson_id` (None after the last).
     """
-    own_progress = CourseProgress.objects.filter(membership=membership, course=OuterRef("course_id"))
+    own_progress = CourseProgress.objects.current().filter(membership=membership, course=OuterRef("course_id"))
     return (
         Lesson.objects.of_organization(membership.organization_id)
         .filter(pk=lesson_id, course_id=course_id, course__status=CourseStatus.PUBLISHED)
@@ -373,7 +374,10 @@ def lesson_for(*, membership: Membership, course_id: int, lesson_id: int) -> Les
             question_count=_count_of(Question, "course", outer="course_id"),
             check_passed=Exists(
                 Attempt.objects.filter(
-                    progress__membership=membership, progress__course=OuterRef("course_id"), passed=True
+                    progress__membership=membership,
+                    progress__course=OuterRef("course_id"),
+                    progress__archived_at__isnull=True,
+                    passed=True,
                 )
             ),
             course_completed_at=Subquery(own_progress.values("completed_at")[:1]),
@@ -408,7 +412,7 @@ def lesson_page_for(*, membership: Membership, lesson: Lesson) -> LessonPage:
     standards = list(lesson.standards.all())
     done_ids = set(
         LessonCompletion.objects.filter(
-            progress__membership=membership, progress__course_id=lesson.course_id
+            progress__membership=membership, progress__course_id=lesson.course_id, progress__archived_at__isnull=True
         ).values_list("lesson_id", flat=True)
     )
     ids = [pk for pk, _ in outline]
@@ -481,7 +485,9 @@ def check_page_for(*, membership: Membership, course_id: int) -> CheckPage | Non
     Reads only: a GET of the check never starts an attempt (the start page POSTs). Two queries when
     an attempt is open, one otherwise; None if the course is not visible.
     """
-    own = Attempt.objects.filter(progress__membership=membership, progress__course=OuterRef("pk")).order_by()
+    own = Attempt.objects.filter(
+        progress__membership=membership, progress__course=OuterRef("pk"), progress__archived_at__isnull=True
+    ).order_by()
     course = (
         Course.objects.of_organization(membership.organization_id)
         .published()

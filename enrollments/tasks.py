@@ -23,3 +23,11 @@ def enrollments_reconcile() -> int:
     from enrollments.services import enrollments_reconcile as reconcile
 
     return reconcile()
+
+
+@shared_task
+def enrollments_recertify() -> int:
+    """Beat, every hour: renew the completions that expire within 30 days (see the service)."""
+    from enrollments.services import enrollments_recertify as recertify
+
+    return recertify()

@@ -241,6 +241,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "enrollments.tasks.enrollments_reconcile",
         "schedule": 60,
     },
+    # Recertification: completions expiring within 30 days get their next enrollment (idempotent).
+    "recertify-enrollments": {
+        "task": "enrollments.tasks.enrollments_recertify",
+        "schedule": 60 * 60,
+    },
 }
 
 # --- Cache --------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 - `learning`: lessons, knowledge-check attempts, course completion and certificates (the learner acts).
 - `assignments`: assignments, enrollments, standing rules, completion events (managers and the system act).
 - `calendar`: a person's private calendar feed link.
+- `recertification`: renewing completions of programs valid for a number of days (the system acts).
 
 The public functions are re-exported here, so callers write `from enrollments import services`.
 """
@@ -32,10 +33,12 @@ from enrollments.services.learning import (
     lesson_complete,
     lesson_visit,
 )
+from enrollments.services.recertification import RECERTIFY_WITHIN_DAYS, enrollments_recertify
 
 __all__ = [
     "ASSIGN_IN_BACKGROUND_OVER",
     "ENROLL_BATCH_SIZE",
+    "RECERTIFY_WITHIN_DAYS",
     "AssignOutcome",
     "AttemptNotFound",
     "NoKnowledgeCheck",
@@ -53,6 +56,7 @@ __all__ = [
     "completion_events_processed",
     "course_completion_recorded",
     "due_for",
+    "enrollments_recertify",
     "enrollments_reconcile",
     "lesson_complete",
     "lesson_visit",

@@ -40,6 +40,7 @@ from enrollments.models import (
     Assignment,
     AssignmentAudience,
     AssignmentPerson,
+    Certificate,
     CompletionEvent,
     CompletionEventKind,
     CourseProgress,
@@ -225,7 +226,7 @@ def _nothing_left() -> Exists:
     in_target = Q(pk=OuterRef("course_id")) | Exists(
         ProgramCourse.objects.filter(program_id=OuterRef(OuterRef("program_id")), course_id=OuterRef("pk"))
     )
-    completed = CourseProgress.objects.filter(
+    completed = CourseProgress.objects.current().filter(
         membership_id=OuterRef(OuterRef("membership_id")), course_id=OuterRef("pk"), completed_at__isnull=False
     )
     return ~Exists(Course.objects.filter(in_target, status=CourseStatus.PUBLISHED).filter(~Exists(completed)))
@@ -239,16 +240,67 @@ def _complete_finished(enrollments: EnrollmentQuerySet, *, now: datetime) -> lis
     enrollment once and write one event (the event's unique constraint is the second guard).
     """
     completed = []
+    finished = enrollments.open().filter(_nothing_left())
+    rows = finished.values_list(
+        "pk", "membership_id", "program_id", "program__valid_for_days", "membership__user__time_zone",
+        "renews__expires_at",
+    )
     # savepoint=False: inside the caller's transaction (a course completing) a savepoint would cost
     # two statements on the learner's request for nothing: a failure here fails the whole completion.
     with transaction.atomic(savepoint=False):
-        for pk, membership_id in enrollments.open().filter(_nothing_left()).values_list("pk", "membership_id"):
-            if Enrollment.objects.open().filter(pk=pk).filter(_nothing_left()).update(completed_at=now):
+        for pk, membership_id, program_id, valid_for_days, time_zone, previous_expiry in rows:
+            # A renewal completed before the previous completion expired counts from that expiry:
+            # retaking early never shortens the certification.
+            counted_from = max(now, previous_expiry) if previous_expiry else now
+            expires_at = completion_expires_at(
+                completed_at=counted_from, time_zone=time_zone, valid_for_days=valid_for_days
+            )
+            if Enrollment.objects.open().filter(pk=pk).filter(_nothing_left()).update(
+                completed_at=now, expires_at=expires_at
+            ):
                 CompletionEvent.objects.create(
                     kind=CompletionEventKind.ENROLLMENT, membership_id=membership_id, enrollment_id=pk, occurred_at=now
                 )
+                if expires_at is not None:
+                    _certificates_expire(membership_id=membership_id, program_id=program_id, expires_at=expires_at)
                 completed.append(pk)
     return completed
+
+
+def completion_expires_at(*, completed_at: datetime, time_zone: str, valid_for_days: int | None) -> datetime | None:
+    """When a completion of a program valid for `valid_for_days` stops counting; None if it never does.
+
+    The end of the local day `valid_for_days` days after the day it was completed (or, for a
+    renewal completed early, after the day the previous completion expired), in the person's
+    zone (like a due date): completed on 1 March, valid for 365 days, it counts until the end of
+    1 March the year after, wherever daylight saving moved UTC in between.
+    """
+    if not valid_for_days:
+        return None
+    zone = _zone(time_zone)
+    local_date = completed_at.astimezone(zone).date() + timedelta(days=valid_for_days)
+    return datetime.combine(local_date, END_OF_DAY, tzinfo=zone).astimezone(UTC)
+
+
+def _certificates_expire(*, membership_id: int, program_id: int, expires_at: datetime) -> int:
+    """The certificates a program completion rests on carry its expiry; returns how many changed.
+
+    They are the person's certificates of the program's courses on their current (unarchived)
+    progress: the ones this completion was earned with. Certificates of earlier rounds (archived
+    progress) keep the expiry they had. A course in two programs with a validity keeps the earlier
+    of the two expiries (a certificate is good while every certification resting on it is), and a
+    certificate of a course outside any program with a validity never expires.
+    """
+    courses = ProgramCourse.objects.filter(program_id=program_id).values("course_id")
+    return (
+        Certificate.objects.filter(
+            progress__membership_id=membership_id,
+            progress__archived_at__isnull=True,
+            progress__course_id__in=courses,
+        )
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=expires_at))
+        .update(valid_until=expires_at)
+    )
 
 
 def course_completion_recorded(*, membership_id: int, course_id: int, now: datetime) -> list[int]:
@@ -499,7 +551,7 @@ def assignment_cancel(*, actor: Membership, assignment: Assignment, now: datetim
             if assignment.course_id
             else Q(course_id__in=ProgramCourse.objects.filter(program_id=assignment.program_id).values("course_id"))
         )
-        started = CourseProgress.objects.filter(target_courses, membership_id=OuterRef("membership_id"))
+        started = CourseProgress.objects.current().filter(target_courses, membership_id=OuterRef("membership_id"))
         cancelled = (
             Enrollment.objects.open().filter(assignment=assignment).filter(~Exists(started)).update(cancelled_at=now)
         )

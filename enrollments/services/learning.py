@@ -71,11 +71,12 @@ class SubmitOutcome:
 
 
 def _progress_upsert(*, membership: Membership, course_id: int, last_lesson_id: int | None = None) -> int:
-    """The id of the member's CourseProgress of the course, created if missing, in one statement.
+    """The id of the member's current CourseProgress of the course, created if missing, in one statement.
 
-    INSERT … ON CONFLICT (membership, course) DO UPDATE … RETURNING id: with a lesson, it records it
-    as the place to resume; without, the update keeps the row as it is but still returns its id and,
-    inside a transaction, holds the row's lock until commit (lesson_complete relies on that).
+    INSERT … ON CONFLICT (membership, course) WHERE archived_at IS NULL DO UPDATE … RETURNING id:
+    with a lesson, it records it as the place to resume; without, the update keeps the row as it is
+    but still returns its id and, inside a transaction, holds the row's lock until commit
+    (lesson_complete relies on that). Archived rows (recertification's history) never conflict.
     Raw SQL because the ORM's upsert (bulk_create) wraps itself in a transaction, which outside one
     costs a BEGIN and a COMMIT around the single statement on every lesson view. Portable:
     PostgreSQL and SQLite ≥ 3.35 both speak ON CONFLICT … RETURNING.
@@ -85,7 +86,9 @@ def _progress_upsert(*, membership: Membership, course_id: int, last_lesson_id: 
     sql = (
         f"INSERT INTO {table} (membership_id, course_id, started_at, last_lesson_id) "  # noqa: S608
         "VALUES (%s, %s, %s, %s) "
-        "ON CONFLICT (membership_id, course_id) DO UPDATE "
+        # The conflict target is the partial unique index course_progress_unique: its WHERE repeats
+        # the index's predicate (archived rows are history and never conflict).
+        "ON CONFLICT (membership_id, course_id) WHERE archived_at IS NULL DO UPDATE "
         f"SET last_lesson_id = COALESCE(EXCLUDED.last_lesson_id, {table}.last_lesson_id) RETURNING id"
     )
     with connection.cursor() as cursor:
@@ -284,7 +287,8 @@ def attempt_start(*, membership: Membership, course: Course, rng: random.Random 
     ensure_actor(membership, organization=course.organization_id)
     for _ in range(3):
         state = (
-            CourseProgress.objects.filter(membership=membership, course=course)
+            CourseProgress.objects.current()
+            .filter(membership=membership, course=course)
             .annotate(
                 open_attempt_id=Subquery(
                     Attempt.objects.filter(progress=OuterRef("pk"), status=AttemptStatus.IN_PROGRESS).values("pk")[:1]

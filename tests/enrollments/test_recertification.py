@@ -1,0 +1,244 @@
+"""Recertification: expiring completions, renewals run twice and concurrently, history kept
+(enrollments.services.recertification, and the expiry written by enrollments.services.assignments)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from enrollments import services
+from enrollments.models import Attempt, AttemptStatus, Certificate, CourseProgress, Enrollment
+from enrollments.services import recertification
+from tests import factories
+from tests.conftest import client_for
+from tests.enrollments.conftest import right_answers
+
+
+@pytest.fixture
+def safety(acme):
+    """A program of two courses whose completion counts for a year."""
+    program = factories.ProgramFactory(organization=acme, title="Food safety", valid_for_days=365)
+    for order in range(2):
+        course = factories.published_course(acme, lessons=1, questions=1, title=f"Safety {order + 1}")
+        factories.ProgramCourseFactory(program=program, course=course, order=order)
+    return program
+
+
+@pytest.fixture
+def carol_in_new_york(carol):
+    carol.user.time_zone = "America/New_York"
+    carol.user.save(update_fields=["time_zone"])
+    return carol
+
+
+def courses_of(program):
+    return [pc.course for pc in program.program_courses.select_related("course").order_by("order")]
+
+
+def finish_course(membership, course) -> None:
+    for lesson in course.lessons.all():
+        services.lesson_complete(membership=membership, lesson=lesson)
+    attempt = services.attempt_start(membership=membership, course=course)
+    services.attempt_submit(attempt_id=attempt.pk, membership=membership, responses=right_answers(course))
+
+
+def assign_and_finish(actor, person, program) -> Enrollment:
+    services.assignment_create(actor=actor, program=program, audience="people", people=[person], due_days=30)
+    for course in courses_of(program):
+        finish_course(person, course)
+    return Enrollment.objects.get(membership=person, program=program, renews__isnull=True)
+
+
+# --- The expiry of a completion -------------------------------------------------------------------
+
+
+def test_a_completion_expires_at_the_end_of_the_local_day_and_its_certificates_carry_it(
+    alice, carol_in_new_york, safety, acme
+):
+    carol = carol_in_new_york
+    outside = factories.published_course(acme, lessons=1, questions=1, title="Not in the program")
+    finish_course(carol, outside)
+
+    enrollment = assign_and_finish(alice, carol, safety)
+
+    zone = ZoneInfo("America/New_York")
+    local_day = enrollment.completed_at.astimezone(zone).date() + timedelta(days=365)
+    assert enrollment.expires_at == datetime.combine(local_day, datetime.max.time(), tzinfo=zone).astimezone(UTC)
+    certificates = Certificate.objects.filter(progress__membership=carol)
+    assert {c.course_title: c.valid_until for c in certificates} == {
+        "Safety 1": enrollment.expires_at,
+        "Safety 2": enrollment.expires_at,
+        "Not in the program": None,  # no certification rests on it
+    }
+    assert all(c.is_valid for c in certificates)
+
+
+def test_a_program_without_validity_never_expires(alice, carol, acme):
+    program = factories.ProgramFactory(organization=acme, title="Welcome")
+    factories.ProgramCourseFactory(program=program, course=factories.published_course(acme, lessons=1, questions=1))
+    enrollment = assign_and_finish(alice, carol, program)
+    assert enrollment.completed_at is not None and enrollment.expires_at is None
+    assert Certificate.objects.get(progress__membership=carol).valid_until is None
+    assert services.enrollments_recertify(now=timezone.now() + timedelta(days=3650)) == 0
+
+
+# --- Renewing -------------------------------------------------------------------------------------
+
+
+def test_recertify_renews_once_keeps_the_history_and_the_retaken_course_issues_a_new_certificate(
+    alice, carol_in_new_york, safety
+):
+    carol = carol_in_new_york
+    old = assign_and_finish(alice, carol, safety)
+    old_certificates = {c.course_title: c for c in Certificate.objects.filter(progress__membership=carol)}
+    old_attempts = set(Attempt.objects.filter(progress__membership=carol).values_list("pk", flat=True))
+
+    # 31 days before expiry, nothing is due yet
+    assert services.enrollments_recertify(now=old.expires_at - timedelta(days=31)) == 0
+    # 30 days before, one renewal; a second run (the next hourly beat) creates nothing more
+    now = old.expires_at - timedelta(days=29)
+    assert services.enrollments_recertify(now=now) == 1
+    assert services.enrollments_recertify(now=now + timedelta(hours=1)) == 0
+
+    renewal = Enrollment.objects.get(renews=old)
+    assert Enrollment.objects.filter(membership=carol, program=safety).count() == 2
+    assert renewal.completed_at is None and renewal.enrolled_at == now
+    assert renewal.assignment_id is None  # made by the program's validity, not by an assignment
+    # due on the expiry date, on carol's calendar, at the end of her day
+    assert renewal.due_on == old.expires_at.astimezone(ZoneInfo("America/New_York")).date()
+    assert renewal.due_at == old.expires_at
+    # the old completion stays as it was, as history
+    old.refresh_from_db()
+    assert old.completed_at is not None and old.expires_at is not None
+    archived = CourseProgress.objects.filter(membership=carol, archived_at=now)
+    assert archived.count() == 2
+    assert set(Attempt.objects.filter(progress__membership=carol).values_list("pk", flat=True)) == old_attempts
+    assert CourseProgress.objects.current().filter(membership=carol).count() == 0
+
+    # the old certificate is still viewable, by its holder and by anyone with its code
+    certificate = old_certificates["Safety 1"]
+    page = client_for(carol).get(reverse("enrollments:certificate", kwargs={"code": certificate.code}))
+    assert page.status_code == 200 and "Safety 1" in page.content.decode()
+    assert Client().get(reverse("enrollments:certificate", kwargs={"code": certificate.code})).status_code == 200
+
+    # the course page starts over: carol retakes the courses
+    first, second = courses_of(safety)
+    page = client_for(carol).get(reverse("enrollments:course", kwargs={"course_id": first.pk})).content.decode()
+    assert "Completed" not in page
+    finish_course(carol, first)
+    renewal.refresh_from_db()
+    assert renewal.completed_at is None  # one course of two retaken
+    finish_course(carol, second)
+    renewal.refresh_from_db()
+    assert renewal.completed_at is not None
+    # retaken early, it counts from the old expiry: a year after that day, on carol's calendar
+    zone = ZoneInfo("America/New_York")
+    next_day = old.expires_at.astimezone(zone).date() + timedelta(days=365)
+    assert renewal.expires_at == datetime.combine(next_day, datetime.max.time(), tzinfo=zone).astimezone(UTC)
+
+    # each retaken course issued a new certificate with the new expiry; the old ones keep theirs
+    certificates = Certificate.objects.filter(progress__membership=carol, progress__course=first)
+    assert certificates.count() == 2
+    new = certificates.get(progress__archived_at__isnull=True)
+    assert new.code != certificate.code and new.valid_until == renewal.expires_at
+    certificate.refresh_from_db()
+    assert certificate.valid_until == old.expires_at
+    assert Attempt.objects.filter(progress__membership=carol, status=AttemptStatus.SUBMITTED).count() == 4
+
+    # the renewal is itself renewed a year later, and only it
+    assert services.enrollments_recertify(now=renewal.expires_at - timedelta(days=1)) == 1
+    assert Enrollment.objects.filter(membership=carol, program=safety).count() == 3
+
+
+def test_only_active_people_are_renewed(alice, carol, acme, safety):
+    dave = factories.member(acme)
+    old_carol = assign_and_finish(alice, carol, safety)
+    old_dave = assign_and_finish(alice, dave, safety)
+    dave.is_active = False
+    dave.save(update_fields=["is_active"])
+
+    assert services.enrollments_recertify(now=old_dave.expires_at) == 1
+    assert Enrollment.objects.filter(renews=old_carol).exists()
+    assert not Enrollment.objects.filter(renews=old_dave).exists()
+    assert CourseProgress.objects.current().filter(membership=dave).count() == 2  # nothing archived
+
+
+def test_a_course_in_progress_is_not_archived(alice, carol, acme, safety):
+    """Archiving takes only completed progress: a course added to the program later keeps its steps."""
+    old = assign_and_finish(alice, carol, safety)
+    added = factories.published_course(acme, lessons=2, questions=1, title="Added later")
+    factories.ProgramCourseFactory(program=safety, course=added, order=5)
+    services.lesson_complete(membership=carol, lesson=added.lessons.first())
+
+    assert services.enrollments_recertify(now=old.expires_at) == 1
+    assert CourseProgress.objects.current().get(membership=carol).course == added
+
+
+def test_the_progress_upsert_skips_archived_rows(alice, carol, safety):
+    old = assign_and_finish(alice, carol, safety)
+    services.enrollments_recertify(now=old.expires_at)
+    lesson = courses_of(safety)[0].lessons.first()
+
+    first = services.lesson_visit(membership=carol, lesson=lesson)
+    again = services.lesson_visit(membership=carol, lesson=lesson)
+
+    assert first == again
+    rows = CourseProgress.objects.filter(membership=carol, course=lesson.course)
+    assert rows.count() == 2 and rows.current().get().pk == first
+
+
+def test_the_beat_runs_recertification_hourly(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["recertify-enrollments"]
+    assert entry == {"task": "enrollments.tasks.enrollments_recertify", "schedule": 3600}
+
+
+# --- Concurrency ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_recertifications_create_one_renewal(acme, alice, carol, safety):
+    # given a completion about to expire, and two runs that both read it before either writes
+    old = assign_and_finish(alice, carol, safety)
+    now = old.expires_at - timedelta(days=1)
+    barrier = threading.Barrier(2, timeout=10)
+    real_read = recertification._expiring_without_renewal
+
+    def read_then_wait(**kwargs):
+        rows = real_read(**kwargs)
+        barrier.wait()  # both runs have read "no renewal yet"; now both write
+        return rows
+
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(services.enrollments_recertify(now=now))
+        except Exception as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    recertification._expiring_without_renewal = read_then_wait
+    try:
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+    finally:
+        recertification._expiring_without_renewal = real_read
+
+    # then one renewal exists, made by one of the two runs, and the progress was archived once
+    assert errors == []
+    assert sorted(results) == [0, 1]
+    assert Enrollment.objects.filter(renews=old).count() == 1
+    assert Enrollment.objects.filter(membership=carol, program=safety).count() == 2
+    assert CourseProgress.objects.filter(membership=carol, archived_at=now).count() == 2
+    assert connection.vendor == "postgresql"
