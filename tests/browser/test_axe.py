@@ -12,7 +12,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from courses.models import CourseStatus
+from enrollments.services import assignment_create
 from organizations.demo import DemoOrganization
+from organizations.models import Team
 from tests import factories
 from tests.browser.conftest import PHONE, assert_accessible, open_menu, shot, sign_in
 from tests.browser.test_flows import answer, phone_course
@@ -89,6 +91,14 @@ def test_main_pages_have_no_serious_accessibility_violation(
     visit(author, f"/author/courses/{course.pk}/questions/import/", f"axe-{size}-manager-import")
     visit(author, f"/author/courses/{course.pk}/preview/", f"axe-{size}-manager-preview")
     visit(author, f"/author/programs/{program.pk}/", f"axe-{size}-manager-program")
+    # Their assignments: a new one, one assignment with its people, and the cancel confirmation.
+    author_team = Team.objects.filter(managers=demo.author).first()
+    assignment = assignment_create(
+        actor=demo.author, program=program, audience="team", team=author_team, due_days=14
+    ).assignment
+    visit(author, "/assignments/new/", f"axe-{size}-manager-assignment-new")
+    visit(author, f"/assignments/{assignment.pk}/", f"axe-{size}-manager-assignment")
+    visit(author, f"/assignments/{assignment.pk}/cancel/", f"axe-{size}-manager-assignment-cancel")
 
     # An employee: my learning, the course, a lesson, the knowledge check failed then passed, the certificate.
     _, employee = signed_in(demo.employees[0])
