@@ -37,9 +37,11 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
+# Lint first (ruff, configured in pyproject.toml: lint only, no reformatting), so lint errors fail the run.
 # Tests run in a random order (pytest-randomly, on whenever it is installed); the header prints
 # "Using --randomly-seed=N": rerun an order with `make test PYTEST_ARGS="-p randomly --randomly-seed=N"`.
 test: install browser
+	$(BIN)/ruff check .
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	  $(BIN)/python -m config.services_check
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \

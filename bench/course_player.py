@@ -63,7 +63,10 @@ def build_course(*, lessons: int, questions: int):
     course = Course.objects.create(
         organization=organization, title="Greeting guests", status=CourseStatus.PUBLISHED, pass_mark_percent=80
     )
-    body = "".join(f"<p>Paragraph {i}: greet every guest <strong>within ten seconds</strong>, with eye contact.</p>" for i in range(12))
+    body = "".join(
+        f"<p>Paragraph {i}: greet every guest <strong>within ten seconds</strong>, with eye contact.</p>"
+        for i in range(12)
+    )
     created_lessons = Lesson.objects.bulk_create(
         Lesson(
             course=course,
@@ -177,14 +180,19 @@ def main() -> None:
         lessons = list(Lesson.objects.filter(course=course).values_list("pk", flat=True))
         client = Client()
         client.force_login(membership.user)
-        lesson_urls = [reverse("enrollments:lesson", kwargs={"course_id": course.pk, "lesson_id": pk}) for pk in lessons]
+        lesson_urls = [
+            reverse("enrollments:lesson", kwargs={"course_id": course.pk, "lesson_id": pk}) for pk in lessons
+        ]
         check_url = reverse("enrollments:check", kwargs={"course_id": course.pk})
         answers = right_answers_post(course)
 
         # Every lesson done first, so the first passing submission completes the course (then the
         # timed ones take the usual path: graded, recorded, already complete).
         for pk in lessons:
-            expect(client.post(reverse("enrollments:lesson_complete", kwargs={"course_id": course.pk, "lesson_id": pk})), 302)
+            expect(
+                client.post(reverse("enrollments:lesson_complete", kwargs={"course_id": course.pk, "lesson_id": pk})),
+                302,
+            )
 
         # --- lesson page ---
         for i in range(args.warmup):
@@ -227,9 +235,15 @@ def main() -> None:
         # --- report ---
         cpu = platform.processor() or platform.machine()
         print("ServiceCraft course-player benchmark")
-        print(f"machine:  {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}")
+        print(
+            f"machine:  {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}"
+        )
         print(f"database: PostgreSQL {server_version}, throwaway database {BENCH_DATABASE}")
-        print(f"course:   {args.lessons} lessons, {args.questions} questions; snapshot ≈ {snapshot_bytes // 1024} KiB, POST ≈ {post_bytes // 1024} KiB")
+        print(
+            f"course:   {args.lessons} lessons, {args.questions} questions; "
+            f"snapshot ≈ {snapshot_bytes // 1024} KiB, POST ≈ {post_bytes // 1024} KiB"
+        )
         print()
         print(f"{'':42}{'n':>5}{'median':>11}{'p95':>11}{'queries':>9}")
         rows = [
@@ -240,9 +254,10 @@ def main() -> None:
         for label, values, queries in rows:
             print(f"{label:42}{len(values):>5}{statistics.median(values):>8.1f} ms{p95(values):>8.1f} ms{queries:>9}")
         print()
+        lesson_median = statistics.median(lesson_times)
         print(
-            f"ratios (median): submission / lesson page = {statistics.median(submit_times) / statistics.median(lesson_times):.1f}×, "
-            f"check GET / lesson page = {statistics.median(start_times) / statistics.median(lesson_times):.1f}×"
+            f"ratios (median): submission / lesson page = {statistics.median(submit_times) / lesson_median:.1f}×, "
+            f"check GET / lesson page = {statistics.median(start_times) / lesson_median:.1f}×"
         )
     finally:
         connection.creation.destroy_test_db(original_name, verbosity=0)

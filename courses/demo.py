@@ -82,7 +82,9 @@ def _standard(standards: Mapping[str, ServiceStandard], code: str) -> ServiceSta
     try:
         return standards[code]
     except KeyError:
-        raise DemoContentError(f"The demo content names standard {code}, which the organization does not have.") from None
+        raise DemoContentError(
+            f"The demo content names standard {code}, which the organization does not have."
+        ) from None
 
 
 def _tags(standards: Mapping[str, ServiceStandard], codes: Iterable[str], label: str) -> list[ServiceStandard]:

@@ -110,7 +110,9 @@ class LessonForm(forms.Form):
         label="Try this at work", required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="A small task to practice the standard on the job, e.g. “Greet the next five customers by name.”",
     )
-    standards = StandardsField(help_text="Every lesson teaches at least one standard before the course can be published.")
+    standards = StandardsField(
+        help_text="Every lesson teaches at least one standard before the course can be published."
+    )
 
     def __init__(self, *args, standards_queryset, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -214,7 +216,9 @@ class QuestionForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Shown after answering, whatever was chosen.",
     )
-    standards = StandardsField(help_text="Every question checks at least one standard before the course can be published.")
+    standards = StandardsField(
+        help_text="Every question checks at least one standard before the course can be published."
+    )
     true_false_answer = forms.ChoiceField(
         label="The statement is", choices=TRUE_FALSE_ANSWERS, required=False, widget=forms.RadioSelect
     )

@@ -756,7 +756,9 @@ def parse_aiken(text: str) -> ParseResult:
                 draft.broken = True
             if len(draft.options) == MAX_CHOICES:
                 result.errors.append(
-                    ParseError(number, f"A question has at most {MAX_CHOICES} options; option {letter} is one too many.")
+                    ParseError(
+                        number, f"A question has at most {MAX_CHOICES} options; option {letter} is one too many."
+                    )
                 )
                 draft.broken = True
             draft.options.append((letter, option_text))

@@ -928,7 +928,9 @@ def questions_import_job_run(*, job: ImportJob) -> None:
             write=lambda batch: _questions_write(course=course, plan=plan, planned=batch),
         )
     except (ValidationError, NotPermitted) as error:
-        messages = error.messages if isinstance(error, ValidationError) else ["You may no longer import into this course."]
+        messages = (
+            error.messages if isinstance(error, ValidationError) else ["You may no longer import into this course."]
+        )
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJobStatus.FAILED, errors=messages, finished_at=timezone.now()
         )

@@ -63,7 +63,9 @@ STANDARD_TRACKED_FIELDS: tuple[str, ...] = ("code", "title", "description", "beh
 ORGANIZATION_SETTINGS_FIELDS: tuple[str, ...] = ("name", "vision", "customer_promise", "time_zone")
 
 
-def organization_update(*, organization: Organization, actor: Membership, **changes: Any) -> OrganizationRevision | None:
+def organization_update(
+    *, organization: Organization, actor: Membership, **changes: Any
+) -> OrganizationRevision | None:
     """Change the organization's name, vision, customer promise or default time zone; keep the history (admins only).
 
     Only an active admin of the organization may (`NotPermitted` otherwise), and only the settings
@@ -80,7 +82,9 @@ def organization_update(*, organization: Organization, actor: Membership, **chan
         validate_time_zone(changes["time_zone"])
     with transaction.atomic():
         locked = Organization.objects.select_for_update().get(pk=organization.pk)
-        diff = {name: [getattr(locked, name), value] for name, value in changes.items() if getattr(locked, name) != value}
+        diff = {
+            name: [getattr(locked, name), value] for name, value in changes.items() if getattr(locked, name) != value
+        }
         if not diff:
             return None
         for name, (_before, after) in diff.items():
@@ -795,7 +799,11 @@ def _parse_rows(*, organization: Organization, text: str) -> tuple[list[_Row], l
     missing = [column for column in CSV_IMPORT_COLUMNS if column not in columns]
     unknown = [column for column in columns if column not in CSV_IMPORT_COLUMNS]
     if len(missing) == len(CSV_IMPORT_COLUMNS):
-        return [], [ImportProblem(None, f"This is not an invitation file: its first line must be the header {CSV_IMPORT_HEADER}.")]
+        return [], [
+            ImportProblem(
+                None, f"This is not an invitation file: its first line must be the header {CSV_IMPORT_HEADER}."
+            )
+        ]
     if missing or unknown or len(set(columns)) != len(columns):
         details = []
         if missing:
@@ -836,7 +844,9 @@ def _parse_rows(*, organization: Organization, text: str) -> tuple[list[_Row], l
                     row_problems.append(f"“{raw['email']}” is not a valid email address.")
                 else:
                     if email in first_line_of:
-                        row_problems.append(f"{email} appears twice in the file (first on line {first_line_of[email]}).")
+                        row_problems.append(
+                            f"{email} appears twice in the file (first on line {first_line_of[email]})."
+                        )
                     else:
                         first_line_of[email] = line
             if len(raw["name"]) > NAME_MAX_LENGTH:

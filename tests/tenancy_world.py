@@ -326,7 +326,9 @@ def organization_fingerprint(organization: Organization) -> dict[str, str]:
             through = m2m.remote_field.through
             links = through.objects.filter(**{f"{m2m.m2m_field_name()}__{path}_id": organization.pk})
             parts.append(_digest_sql(through._meta.db_table, through._meta.db_table, links))
-    parts.append(_digest_sql("Organization", Organization._meta.db_table, Organization.objects.filter(pk=organization.pk)))
+    parts.append(
+        _digest_sql("Organization", Organization._meta.db_table, Organization.objects.filter(pk=organization.pk))
+    )
     user_model = apps.get_model(settings.AUTH_USER_MODEL)
     users = user_model.objects.filter(memberships__organization=organization)
     parts.append(_digest_sql(user_model._meta.label, user_model._meta.db_table, users))

@@ -6,13 +6,14 @@ Versioning of knowledge checks (for the README)
 An attempt is graded against the course *as the person saw it*, never as it is now. When an attempt
 starts, `attempt_start` freezes the questions, in the shuffled order this attempt shows them, with
 their kind, title, prompt, explanation, standards (id, code, title), choices (id, text, credit,
-feedback) and the course's pass mark into `Attempt.snapshot` (format in enrollments/grading.py). Validation, grading and the result page read
-only that snapshot and the stored responses. So an author who, after an attempt, rewords a question,
-rewrites a choice, changes which choice is correct, changes the pass mark or deletes a question
-changes nothing about that attempt: its result page still shows what was answered, the old texts and
-the same score. An attempt still open when the course is edited keeps its snapshot too and is graded
-on it. The next attempt snapshots the course as it is then. Certificates copy the person's name, the
-course title and the organization's name at issue time for the same reason.
+feedback) and the course's pass mark into `Attempt.snapshot` (format in enrollments/grading.py).
+Validation, grading and the result page read only that snapshot and the stored responses. So an
+author who, after an attempt, rewords a question, rewrites a choice, changes which choice is
+correct, changes the pass mark or deletes a question changes nothing about that attempt: its result
+page still shows what was answered, the old texts and the same score. An attempt still open when the
+course is edited keeps its snapshot too and is graded on it. The next attempt snapshots the course
+as it is then. Certificates copy the person's name, the course title and the organization's name at
+issue time for the same reason.
 
 Concurrency and idempotency
 ---------------------------

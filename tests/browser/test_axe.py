@@ -86,8 +86,14 @@ def test_main_pages_have_no_serious_accessibility_violation(
     visit_menu(author, f"axe-{size}-manager-")
     visit(author, f"/author/courses/{course.pk}/", f"axe-{size}-manager-course-edit")
     visit(author, f"/author/courses/{draft.pk}/", f"axe-{size}-manager-draft-edit")
-    visit(author, f"/author/courses/{course.pk}/lessons/{course.lessons.first().pk}/", f"axe-{size}-manager-lesson-edit")
-    visit(author, f"/author/courses/{course.pk}/questions/{course.questions.first().pk}/", f"axe-{size}-manager-question-edit")
+    visit(
+        author, f"/author/courses/{course.pk}/lessons/{course.lessons.first().pk}/", f"axe-{size}-manager-lesson-edit"
+    )
+    visit(
+        author,
+        f"/author/courses/{course.pk}/questions/{course.questions.first().pk}/",
+        f"axe-{size}-manager-question-edit",
+    )
     visit(author, f"/author/courses/{course.pk}/questions/import/", f"axe-{size}-manager-import")
     visit(author, f"/author/courses/{course.pk}/preview/", f"axe-{size}-manager-preview")
     visit(author, f"/author/programs/{program.pk}/", f"axe-{size}-manager-program")
@@ -122,7 +128,9 @@ def test_main_pages_have_no_serious_accessibility_violation(
     shot(employee, f"axe-{size}-employee-result-fail")
     employee.get_by_role("button", name="Retry").click()
     loaded(employee)
-    answer(employee, ["Look up and say “Be right with you, two minutes”", "Check brakes and shifting together with them"])
+    answer(
+        employee, ["Look up and say “Be right with you, two minutes”", "Check brakes and shifting together with them"]
+    )
     loaded(employee)
     expect(employee.locator(".result-pass")).to_be_visible()
     shot(employee, f"axe-{size}-employee-result-pass")

@@ -870,7 +870,9 @@ class TestGiftRichText:
     def test_outside_image_is_dropped_with_a_warning(self):
         result = parse_gift('[html]Q <img src\\="https\\://e.test/a.png"> {=a ~b}')
         assert result.questions[0].prompt == "Q"
-        assert result.warnings == [ParseError(1, "The image “https://e.test/a.png” was left out: questions show no images.")]
+        assert result.warnings == [
+            ParseError(1, "The image “https://e.test/a.png” was left out: questions show no images.")
+        ]
 
     def test_markdown_the_renderer_refuses_is_an_error_on_the_question_line(self, monkeypatch):
         from django.core.exceptions import ValidationError

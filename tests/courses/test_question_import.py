@@ -233,7 +233,10 @@ def test_html_question_is_shown_as_html_to_the_author_and_the_learner(alice, car
     from enrollments.services import attempt_start
 
     services.questions_import(
-        course=course, actor=alice, fmt="gift", text="[html]<p>Greet <b>first</b>?</p><p>Now.</p> {=<i>Yes</i> #<em>good</em> ~No}"
+        course=course,
+        actor=alice,
+        fmt="gift",
+        text="[html]<p>Greet <b>first</b>?</p><p>Now.</p> {=<i>Yes</i> #<em>good</em> ~No}",
     )
     question = imported(course)[0]
     question.standards.add(standards[0])
@@ -254,9 +257,14 @@ def test_service_refuses_unsupported_questions_unless_told_to_skip_them(course):
     text = "Q {=a ~b}\n\nShort {=answer}"
     with pytest.raises(services.QuestionImportInvalid) as caught:
         services.questions_import(course=course, actor=author(course), fmt="gift", text=text)
-    assert caught.value.messages == ["Line 3: Unsupported question type: short answer (only = answers, no ~ wrong answers). Add ~wrong answers to make it a choice question."]
+    assert caught.value.messages == [
+        "Line 3: Unsupported question type: short answer (only = answers, no ~ wrong answers). "
+        "Add ~wrong answers to make it a choice question."
+    ]
 
-    outcome = services.questions_import(course=course, actor=author(course), fmt="gift", text=text, skip_unsupported=True)
+    outcome = services.questions_import(
+        course=course, actor=author(course), fmt="gift", text=text, skip_unsupported=True
+    )
     assert outcome.count == 1
 
 
@@ -265,9 +273,17 @@ def test_editing_an_html_question_sanitizes_it_again(alice, course):
     question = imported(course)[0]
 
     services.question_update(
-        question=question, actor=alice, kind=question.kind, title="", explanation="<script>x</script>ok",
-        prompt='<b onclick="x()">Q2</b>', standards=[],
-        choices=[services.ChoiceInput(text="<i>a</i><iframe></iframe>", is_correct=True), services.ChoiceInput(text="b", is_correct=False)],
+        question=question,
+        actor=alice,
+        kind=question.kind,
+        title="",
+        explanation="<script>x</script>ok",
+        prompt='<b onclick="x()">Q2</b>',
+        standards=[],
+        choices=[
+            services.ChoiceInput(text="<i>a</i><iframe></iframe>", is_correct=True),
+            services.ChoiceInput(text="b", is_correct=False),
+        ],
     )
 
     question.refresh_from_db()
@@ -291,7 +307,10 @@ def test_broken_gift_file_imports_nothing_and_lists_every_error_line(alice, cour
     for line in [3, 7, 14, 18, 22, 28, 40, 42]:
         assert f"<strong>Line {line + 2}:</strong>" in body  # two lines were added on top
     # the unsupported questions are not problems, but the author learns they will be left out
-    assert "line 32 (short answer), line 34 (numerical), line 36 (matching), line 38 (essay), line 40 (description)" in body
+    assert (
+        "line 32 (short answer), line 34 (numerical), line 36 (matching), line 38 (essay), line 40 (description)"
+        in body
+    )
 
 
 def test_broken_aiken_file_lists_every_error_line(alice, course):
@@ -604,7 +623,10 @@ def test_import_past_the_question_cap_is_refused_clearly(alice, course):
     response = client_for(alice).post(import_url(course), {"format": "gift", "text": text})
 
     body = response.content.decode()
-    assert "A course holds at most 500 questions. “Front desk basics” has 1, so 499 more fit and this would add 500." in body
+    assert (
+        "A course holds at most 500 questions. “Front desk basics” has 1, so 499 more fit and this would add 500."
+        in body
+    )
     assert Question.objects.filter(course=course).count() == 1
 
 
@@ -613,7 +635,9 @@ def test_import_past_the_question_cap_is_refused_clearly(alice, course):
 
 def test_service_raises_with_every_error_sorted_and_writes_nothing(course):
     with pytest.raises(services.QuestionImportInvalid) as caught:
-        services.questions_import(course=course, actor=author(course), fmt="gift", text="A {~a ~b}\n\nB {=a ~%7%b}\n\nGood {T}")
+        services.questions_import(
+            course=course, actor=author(course), fmt="gift", text="A {~a ~b}\n\nB {=a ~%7%b}\n\nGood {T}"
+        )
 
     assert [error.line for error in caught.value.parse_errors] == [1, 3]
     assert caught.value.messages[0].startswith("Line 1: No correct answer")
@@ -624,7 +648,9 @@ def test_service_appends_after_the_highest_order(course):
     factories.QuestionFactory(course=course, order=0)
     factories.QuestionFactory(course=course, order=7)
 
-    questions = services.questions_import(course=course, actor=author(course), fmt="aiken", text="Q\nA) a\nB) b\nANSWER: A").questions
+    questions = services.questions_import(
+        course=course, actor=author(course), fmt="aiken", text="Q\nA) a\nB) b\nANSWER: A"
+    ).questions
 
     assert [q.order for q in questions] == [8]
     assert Choice.objects.filter(question=questions[0]).count() == 2

@@ -25,7 +25,11 @@ from tests import factories
         (QuestionKind.MULTIPLE, [True, True, False, False], [50, 50, -50, -50]),
         (QuestionKind.MULTIPLE, [True, True, True, False], [34, 33, 33, -33]),
         (QuestionKind.MULTIPLE, [True, True, True], [34, 33, 33]),
-        (QuestionKind.MULTIPLE, [False, True, False, True, True, True, True, True, False], [0, 17, 0, 17, 17, 17, 16, 16, 0]),
+        (
+            QuestionKind.MULTIPLE,
+            [False, True, False, True, True, True, True, True, False],
+            [0, 17, 0, 17, 17, 17, 16, 16, 0],
+        ),
     ],
 )
 def test_choice_credits_from_flags(kind, flags, credits):
@@ -350,11 +354,17 @@ def test_switching_to_true_false_replaces_the_choices(alice, course):
 
 def test_question_move_and_delete_renumber(alice, course):
     q1, q2, q3 = (
-        services.question_create(course=course, actor=alice, kind=QuestionKind.SINGLE, prompt=p, choices=single_choices())
+        services.question_create(
+            course=course, actor=alice, kind=QuestionKind.SINGLE, prompt=p, choices=single_choices()
+        )
         for p in ("1?", "2?", "3?")
     )
     services.question_move(question=q1, actor=alice, direction="down")
-    assert list(Question.objects.filter(course=course).values_list("prompt", "order")) == [("2?", 0), ("1?", 1), ("3?", 2)]
+    assert list(Question.objects.filter(course=course).values_list("prompt", "order")) == [
+        ("2?", 0),
+        ("1?", 1),
+        ("3?", 2),
+    ]
     services.question_delete(question=q2, actor=alice)
     assert list(Question.objects.filter(course=course).values_list("prompt", "order")) == [("1?", 0), ("3?", 1)]
 
@@ -399,7 +409,9 @@ def test_saving_a_lesson_or_question_loaded_before_a_move_keeps_the_new_order(al
     # given: an author opens lesson A and question 1 for editing (the objects are loaded) ...
     a, b = (services.lesson_create(course=course, actor=alice, title=t) for t in "AB")
     q1, q2 = (
-        services.question_create(course=course, actor=alice, kind=QuestionKind.SINGLE, prompt=p, choices=single_choices())
+        services.question_create(
+            course=course, actor=alice, kind=QuestionKind.SINGLE, prompt=p, choices=single_choices()
+        )
         for p in ("1?", "2?")
     )
     stale_lesson = Lesson.objects.select_related("course").get(pk=a.pk)

@@ -382,7 +382,12 @@ def test_a_lesson_body_the_renderer_refuses_is_a_form_error(alice, course, s1, b
 
 
 @pytest.mark.parametrize(
-    "video_url", ["https://evil.test/watch?v=dQw4w9WgXcQ", "https://youtube.com.evil.test/watch?v=dQw4w9WgXcQ", "javascript:alert(1)"]
+    "video_url",
+    [
+        "https://evil.test/watch?v=dQw4w9WgXcQ",
+        "https://youtube.com.evil.test/watch?v=dQw4w9WgXcQ",
+        "javascript:alert(1)",
+    ],
 )
 def test_lesson_video_must_be_youtube_or_vimeo(alice, course, video_url):
     response = client_for(alice).post(
@@ -436,7 +441,9 @@ def test_an_edit_that_would_unpublish_a_published_course_is_refused(alice, world
 # --- Questions -----------------------------------------------------------------------------------------
 
 
-def question_post(*, kind, rows=(), standards=(), prompt="A guest waits at the desk while you are on the phone.", **extra):
+def question_post(
+    *, kind, rows=(), standards=(), prompt="A guest waits at the desk while you are on the phone.", **extra
+):
     data = {
         "kind": kind, "title": "", "prompt": prompt, "explanation": "Greeting first is S1.",
         "standards": list(standards),
@@ -454,8 +461,13 @@ def question_post(*, kind, rows=(), standards=(), prompt="A guest waits at the d
 
 def test_create_a_scenario_question_with_inline_choices(alice, course, s1):
     data = question_post(
-        kind="scenario", standards=[s1.pk],
-        rows=[("Nod and finish the call", False, "Misses S1"), ("Greet with a smile, then finish", True, "Meets S1"), ("", False, "")],
+        kind="scenario",
+        standards=[s1.pk],
+        rows=[
+            ("Nod and finish the call", False, "Misses S1"),
+            ("Greet with a smile, then finish", True, "Meets S1"),
+            ("", False, ""),
+        ],
     )
     response = client_for(alice).post(reverse("courses:question_create", kwargs={"course_id": course.pk}), data)
     assert response.status_code == 302
@@ -473,7 +485,10 @@ def test_create_a_true_false_question(alice, course, s1):
     response = client_for(alice).post(reverse("courses:question_create", kwargs={"course_id": course.pk}), data)
     assert response.status_code == 302
     question = Question.objects.get(course=course)
-    assert [(c.text, c.credit_percent, c.feedback) for c in question.choices.all()] == [("True", 0, "No"), ("False", 100, "Yes")]
+    assert [(c.text, c.credit_percent, c.feedback) for c in question.choices.all()] == [
+        ("True", 0, "No"),
+        ("False", 100, "Yes"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -498,7 +513,9 @@ def test_question_choices_are_validated(alice, course, kind, rows, message):
 def test_edit_a_question_keeps_choice_ids(alice, world, s2):
     course, _, question, _ = world
     first, second = question.choices.all()
-    data = question_post(kind="multiple", standards=[s2.pk], rows=[(first.text, True, "ok"), (second.text, True, "ok too")])
+    data = question_post(
+        kind="multiple", standards=[s2.pk], rows=[(first.text, True, "ok"), (second.text, True, "ok too")]
+    )
     data.update({"choices-0-id": first.pk, "choices-1-id": second.pk, "choices-INITIAL_FORMS": "2"})
     response = client_for(alice).post(
         reverse("courses:question_edit", kwargs={"course_id": course.pk, "question_id": question.pk}), data
@@ -511,8 +528,12 @@ def test_edit_a_question_keeps_choice_ids(alice, world, s2):
 def test_a_choice_id_of_another_question_is_refused_not_treated_as_new(alice, world, globex):
     course, _, question, _ = world
     first, second = question.choices.all()
-    foreign = factories.ChoiceFactory(question=factories.QuestionFactory(course=factories.CourseFactory(organization=globex)))
-    data = question_post(kind="single", standards=[question.standards.get().pk], rows=[("A", True, ""), ("B", False, "")])
+    foreign = factories.ChoiceFactory(
+        question=factories.QuestionFactory(course=factories.CourseFactory(organization=globex))
+    )
+    data = question_post(
+        kind="single", standards=[question.standards.get().pk], rows=[("A", True, ""), ("B", False, "")]
+    )
     data.update({"choices-0-id": first.pk, "choices-1-id": foreign.pk, "choices-INITIAL_FORMS": "2"})
 
     response = client_for(alice).post(
@@ -731,7 +752,17 @@ def test_program_list_uses_a_constant_number_of_queries(alice, acme):
 FORM_PAGES_FIELDS = {
     "courses:course_create": ["title", "summary", "estimated_minutes", "pass_mark_percent", "cover_image"],
     "courses:lesson_create": ["title", "body_markdown", "video_url", "practice_prompt", "standards"],
-    "courses:question_create": ["kind", "title", "prompt", "explanation", "standards", "true_false_answer", "choices-0-text", "choices-0-is_correct", "choices-0-feedback"],
+    "courses:question_create": [
+        "kind",
+        "title",
+        "prompt",
+        "explanation",
+        "standards",
+        "true_false_answer",
+        "choices-0-text",
+        "choices-0-is_correct",
+        "choices-0-feedback",
+    ],
     "courses:program_create": ["title", "description"],
 }
 

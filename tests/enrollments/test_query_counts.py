@@ -46,10 +46,20 @@ def test_the_budgets_fit_the_design():
     assert max(LESSON_DONE_COMPLETING_QUERIES, SUBMIT_QUERIES) <= (
         BUDGET + COMPLETING_WRITES_OVER_BUDGET_UNTIL_THE_REQUEST_PATH_IS_CHEAP
     )
-    assert max(
-        MY_LEARNING_QUERIES, MY_LEARNING_WITH_EARLIER_QUERIES, CHECK_START_PAGE_QUERIES, COURSE_PAGE_QUERIES, LESSON_PAGE_QUERIES, LESSON_DONE_QUERIES,
-        CHECK_START_QUERIES, CHECK_RESUME_QUERIES, RESULT_PAGE_QUERIES,
-    ) <= BUDGET
+    assert (
+        max(
+            MY_LEARNING_QUERIES,
+            MY_LEARNING_WITH_EARLIER_QUERIES,
+            CHECK_START_PAGE_QUERIES,
+            COURSE_PAGE_QUERIES,
+            LESSON_PAGE_QUERIES,
+            LESSON_DONE_QUERIES,
+            CHECK_START_QUERIES,
+            CHECK_RESUME_QUERIES,
+            RESULT_PAGE_QUERIES,
+        )
+        <= BUDGET
+    )
 
 
 def _progress_through(membership, course, *, lessons_done: int) -> None:

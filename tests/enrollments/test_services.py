@@ -94,7 +94,9 @@ def test_each_attempt_gets_its_own_order_of_questions_and_choices_kept_in_its_sn
     # then: each a reordering of the same questions and choices, not the authored order, not each other's
     for attempt in (first, second):
         order = _order(Attempt.objects.get(pk=attempt.pk).snapshot)
-        assert sorted((qid, sorted(cids)) for qid, cids in order) == sorted((qid, sorted(cids)) for qid, cids in authored)
+        assert sorted((qid, sorted(cids)) for qid, cids in order) == sorted(
+            (qid, sorted(cids)) for qid, cids in authored
+        )
         assert [qid for qid, _ in order] != [qid for qid, _ in authored]
         assert any(cids != dict(authored)[qid] for qid, cids in order)
     assert _order(first.snapshot) != _order(second.snapshot)
@@ -326,7 +328,9 @@ def test_the_last_lesson_marked_done_after_passing_completes_the_course(carol, c
 def test_a_course_without_questions_completes_with_its_last_lesson(carol, acme):
     course = factories.published_course(acme, lessons=2, questions=0)
 
-    results = [services.lesson_complete(membership=carol, lesson=lesson) for lesson in Lesson.objects.filter(course=course)]
+    results = [
+        services.lesson_complete(membership=carol, lesson=lesson) for lesson in Lesson.objects.filter(course=course)
+    ]
 
     assert results == [False, True]
     assert Certificate.objects.filter(progress__course=course).count() == 1

@@ -34,7 +34,9 @@ def _submit_url(attempt) -> str:
 # --- My learning ---------------------------------------------------------------------------------
 
 
-def test_my_learning_lists_published_courses_of_my_organization_with_progress(carol_client, carol, course, acme, globex):
+def test_my_learning_lists_published_courses_of_my_organization_with_progress(
+    carol_client, carol, course, acme, globex
+):
     draft = factories.CourseFactory(organization=acme, title="Draft course")
     other = factories.published_course(globex, title="Globex course")
     services.lesson_complete(membership=carol, lesson=Lesson.objects.filter(course=course).first())
@@ -51,7 +53,9 @@ def test_my_learning_lists_published_courses_of_my_organization_with_progress(ca
     _no_inline_style_or_script(html)
 
 
-def test_my_learning_continue_goes_where_i_left_off_and_completed_courses_link_their_certificate(carol_client, carol, course, acme):
+def test_my_learning_continue_goes_where_i_left_off_and_completed_courses_link_their_certificate(
+    carol_client, carol, course, acme
+):
     second = Lesson.objects.filter(course=course)[1]
     services.lesson_visit(membership=carol, lesson=second)
     done = factories.published_course(acme, lessons=1, questions=0, title="Done course")
@@ -202,7 +206,9 @@ def test_another_organizations_course_lesson_and_attempt_are_404(charlie, carol_
     assert carol_client.get(
         reverse("enrollments:attempt_result", kwargs={"attempt_id": foreign_attempt.pk})
     ).status_code == 404
-    assert not Attempt.objects.filter(progress__course=foreign, progress__membership__organization__slug="acme").exists()
+    assert not Attempt.objects.filter(
+        progress__course=foreign, progress__membership__organization__slug="acme"
+    ).exists()
     assert Attempt.objects.get(pk=foreign_attempt.pk).status == AttemptStatus.IN_PROGRESS
 
 
@@ -269,7 +275,9 @@ def test_mark_as_done_goes_to_the_next_lesson_then_to_the_course_and_is_idempote
             reverse("enrollments:lesson_complete", kwargs={"course_id": course.pk, "lesson_id": lesson.pk})
         )
 
-    assert done(first)["Location"] == reverse("enrollments:lesson", kwargs={"course_id": course.pk, "lesson_id": second.pk})
+    assert done(first)["Location"] == reverse(
+        "enrollments:lesson", kwargs={"course_id": course.pk, "lesson_id": second.pk}
+    )
     assert done(first).status_code == 302
     assert done(third)["Location"] == reverse("enrollments:course", kwargs={"course_id": course.pk})
     assert LessonCompletion.objects.filter(progress__membership=carol).count() == 2
@@ -401,7 +409,11 @@ def test_a_course_can_show_the_right_answers_always(carol_client, carol, course)
 
     html = _result_html(carol_client, attempt)
 
-    assert html.count('badge-ok">Correct<') == 2 and "Yes: that meets the standard." in html and "No: the guest waits." in html
+    assert (
+        html.count('badge-ok">Correct<') == 2
+        and "Yes: that meets the standard." in html
+        and "No: the guest waits." in html
+    )
 
 
 def test_the_check_shows_questions_and_choices_in_the_attempts_shuffled_order(carol_client, carol, acme):
@@ -419,7 +431,9 @@ def test_the_check_shows_questions_and_choices_in_the_attempts_shuffled_order(ca
     expected = [(str(q["id"]), str(c["id"])) for q in attempt.snapshot["questions"] for c in q["choices"]]
     assert order(first) == order(again) == expected
     authored = [
-        (str(q.pk), str(c.pk)) for q in Question.objects.filter(course=course) for c in q.choices.order_by("order", "id")
+        (str(q.pk), str(c.pk))
+        for q in Question.objects.filter(course=course)
+        for c in q.choices.order_by("order", "id")
     ]
     assert expected != authored and sorted(expected) == sorted(authored)
 
@@ -498,7 +512,9 @@ def test_the_same_post_twice_records_one_submission(carol_client, carol, course)
 
 def test_passing_with_all_lessons_done_completes_the_course(carol_client, carol, course):
     for lesson in Lesson.objects.filter(course=course):
-        carol_client.post(reverse("enrollments:lesson_complete", kwargs={"course_id": course.pk, "lesson_id": lesson.pk}))
+        carol_client.post(
+            reverse("enrollments:lesson_complete", kwargs={"course_id": course.pk, "lesson_id": lesson.pk})
+        )
     carol_client.post(_check_url(course))
     attempt = Attempt.objects.get()
 

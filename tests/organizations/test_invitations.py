@@ -286,10 +286,15 @@ def test_resend_gives_a_new_token_and_seven_more_days_and_sends_again(
     dave_invitation.refresh_from_db()
     assert dave_invitation.token != old_token
     assert dave_invitation.status == "pending"
-    assert timezone.now() + timedelta(days=6, hours=23) < dave_invitation.expires_at <= timezone.now() + timedelta(days=7)
+    assert (
+        timezone.now() + timedelta(days=6, hours=23) < dave_invitation.expires_at <= timezone.now() + timedelta(days=7)
+    )
     assert len(mail.outbox) == 1
     assert dave_invitation.token in mail.outbox[0].body
-    assert client_for(alice).get(reverse("organizations:invitation_accept", kwargs={"token": old_token})).status_code == 404
+    assert (
+        client_for(alice).get(reverse("organizations:invitation_accept", kwargs={"token": old_token})).status_code
+        == 404
+    )
 
 
 def test_an_accepted_invitation_cannot_be_revoked_or_resent(alice, dave_invitation):
@@ -412,7 +417,9 @@ def test_manager_sees_and_manages_only_their_teams_invitations(acme, alice, bob,
     response = client.get(reverse("organizations:invitation_list"))
 
     assert [invitation.pk for invitation in response.context["invitations"]] == [mine.pk]
-    assert client.post(reverse("organizations:invitation_revoke", kwargs={"invitation_id": other.pk})).status_code == 404
+    assert (
+        client.post(reverse("organizations:invitation_revoke", kwargs={"invitation_id": other.pk})).status_code == 404
+    )
     assert client.post(reverse("organizations:invitation_revoke", kwargs={"invitation_id": mine.pk})).status_code == 302
 
 
@@ -437,7 +444,12 @@ def test_the_list_shows_each_status_and_filters(acme, alice, front_desk):
     body = response.content.decode()
     for label in ("Pending", "Accepted", "Expired", "Revoked"):
         assert 'class="badge' in body and label in body
-    for status, invitation in [("pending", pending), ("expired", expired), ("revoked", revoked), ("accepted", accepted)]:
+    for status, invitation in [
+        ("pending", pending),
+        ("expired", expired),
+        ("revoked", revoked),
+        ("accepted", accepted),
+    ]:
         filtered = client.get(reverse("organizations:invitation_list"), {"status": status}).context["invitations"]
         assert [row.pk for row in filtered] == [invitation.pk]
 
@@ -449,7 +461,9 @@ def _grow(acme, alice, team, size: int) -> None:
                                     accepted_by=factories.UserFactory())
 
 
-def test_the_invitation_list_stays_within_its_query_budget_as_data_grows(acme, alice, front_desk, django_assert_max_num_queries):
+def test_the_invitation_list_stays_within_its_query_budget_as_data_grows(
+    acme, alice, front_desk, django_assert_max_num_queries
+):
     client = client_for(alice)
     url = reverse("organizations:invitation_list")
     counts = []

@@ -631,7 +631,9 @@ def test_a_teams_page_lists_its_members_and_adds_and_removes_people(acme, alice,
 
     # when: carol is added from the page's form
     response = client.post(
-        reverse("organizations:team_member_add", kwargs={"team_id": front_desk.pk}), {"membership": carol.pk}, follow=True
+        reverse("organizations:team_member_add", kwargs={"team_id": front_desk.pk}),
+        {"membership": carol.pk},
+        follow=True,
     )
 
     # then
@@ -654,7 +656,9 @@ def test_a_teams_page_lists_its_members_and_adds_and_removes_people(acme, alice,
 def test_another_organizations_person_cannot_be_added_or_removed(acme, alice, charlie, front_desk):
     client = client_for(alice)
 
-    added = client.post(reverse("organizations:team_member_add", kwargs={"team_id": front_desk.pk}), {"membership": charlie.pk})
+    added = client.post(
+        reverse("organizations:team_member_add", kwargs={"team_id": front_desk.pk}), {"membership": charlie.pk}
+    )
     removed = client.post(
         reverse("organizations:team_member_remove", kwargs={"team_id": front_desk.pk, "membership_id": charlie.pk})
     )
@@ -687,11 +691,21 @@ def test_saving_the_settings_records_the_vision_and_promise_in_the_history(acme,
 
     client.post(
         reverse("organizations:settings"),
-        {"name": acme.name, "vision": "Every guest leaves happier.", "customer_promise": acme.customer_promise, "time_zone": acme.time_zone},
+        {
+            "name": acme.name,
+            "vision": "Every guest leaves happier.",
+            "customer_promise": acme.customer_promise,
+            "time_zone": acme.time_zone,
+        },
     )
     unchanged = client.post(
         reverse("organizations:settings"),
-        {"name": acme.name, "vision": "Every guest leaves happier.", "customer_promise": acme.customer_promise, "time_zone": acme.time_zone},
+        {
+            "name": acme.name,
+            "vision": "Every guest leaves happier.",
+            "customer_promise": acme.customer_promise,
+            "time_zone": acme.time_zone,
+        },
         follow=True,
     )
     assert "Nothing changed in the organization settings." in unchanged.content.decode()
