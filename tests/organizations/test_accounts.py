@@ -161,9 +161,8 @@ def test_an_invitation_used_between_form_and_submit_creates_no_account(client, d
 
     assert response.status_code == 410
     assert "already been used" in response.content.decode()
-    assert not User.objects.filter(
-        email__in=["dave@example.com", "mallory@example.com"]
-    ).exists()  # the user row was rolled back with the failed acceptance
+    # the user row was rolled back with the failed acceptance
+    assert not User.objects.filter(email__in=["dave@example.com", "mallory@example.com"]).exists()
     assert not EmailAddress.objects.exists()
     assert mail.outbox == []
 
