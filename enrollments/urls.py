@@ -1,7 +1,7 @@
 from django.urls import path
 
 import config.converters  # noqa: F401  (registers <token:...>)
-from enrollments import assignment_views, views
+from enrollments import assignment_views, recertification_views, views
 
 app_name = "enrollments"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("calendar/", views.calendar_settings, name="calendar_settings"),
     # Public by its secret token: calendar apps subscribe without signing in (see tests/test_tenancy.py).
     path("calendar/<token:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path("team/expiring/", recertification_views.expiring, name="expiring"),
     path("assignments/", assignment_views.assignment_list, name="assignment_list"),
     path("assignments/new/", assignment_views.assignment_create, name="assignment_create"),
     path("assignments/<int:assignment_id>/", assignment_views.assignment_detail, name="assignment_detail"),

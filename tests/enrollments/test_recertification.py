@@ -242,3 +242,98 @@ def test_two_concurrent_recertifications_create_one_renewal(acme, alice, carol, 
     assert Enrollment.objects.filter(membership=carol, program=safety).count() == 2
     assert CourseProgress.objects.filter(membership=carol, archived_at=now).count() == 2
     assert connection.vendor == "postgresql"
+
+
+# --- Who expires in the next 30 days --------------------------------------------------------------
+
+
+def completed(person, program, *, expires_at, renewal_completed=False) -> Enrollment:
+    """A completion of `program` expiring at `expires_at` (rows written directly: the list only reads)."""
+    old = Enrollment.objects.create(
+        membership=person, program=program, completed_at=expires_at - timedelta(days=365), expires_at=expires_at
+    )
+    if renewal_completed:
+        Enrollment.objects.create(
+            membership=person, program=program, renews=old, completed_at=expires_at - timedelta(days=2)
+        )
+    return old
+
+
+@pytest.fixture
+def expiring_world(acme, bob, carol, globex):
+    now = timezone.now()
+    front, back = (
+        factories.TeamFactory(organization=acme, name="Front desk"),
+        factories.TeamFactory(organization=acme, name="Back office"),
+    )
+    front.managers.add(bob)
+    carol.team = front
+    carol.save(update_fields=["team"])
+    program = factories.ProgramFactory(organization=acme, title="Food safety", valid_for_days=365)
+    dave = factories.member(acme, team=back, user__name="Dave Back")
+    erin = factories.member(acme, team=front, user__name="Erin Gone", is_active=False)
+    frank = factories.member(acme, team=front, user__name="Frank Renewed")
+    gina = factories.member(acme, team=front, user__name="Gina Later")
+    rows = {
+        "carol": completed(carol, program, expires_at=now + timedelta(days=10)),
+        "dave": completed(dave, program, expires_at=now + timedelta(days=20)),
+        "erin": completed(erin, program, expires_at=now + timedelta(days=5)),  # inactive: left out
+        "frank": completed(frank, program, expires_at=now + timedelta(days=3), renewal_completed=True),
+        "gina": completed(gina, program, expires_at=now + timedelta(days=31)),  # outside the window
+        "expired": completed(gina, factories.ProgramFactory(organization=acme), expires_at=now - timedelta(days=1)),
+    }
+    other = factories.ProgramFactory(organization=globex, title="Globex safety", valid_for_days=30)
+    completed(factories.member(globex), other, expires_at=now + timedelta(days=4))
+    return now, rows
+
+
+def test_admins_see_everyone_expiring_managers_their_teams_employees_nobody(alice, bob, carol, charlie, expiring_world):
+    from enrollments.recertification_selectors import completions_expiring_for
+
+    now, rows = expiring_world
+
+    def names(member):
+        return [
+            row.enrollment.membership.user.display_name for row in completions_expiring_for(membership=member, now=now)
+        ]
+
+    assert names(alice) == ["Carol Employee", "Dave Back"]  # soonest first
+    assert names(bob) == ["Carol Employee"]
+    assert names(carol) == []
+    assert len(names(charlie)) == 1 and "Carol Employee" not in names(charlie)  # Globex's own only
+
+    services.enrollments_recertify(now=now)
+    (row,) = completions_expiring_for(membership=bob, now=now)
+    assert row.has_renewal and row.renewal.due_on == row.expires_on
+
+
+def test_the_expiring_page_lists_the_actors_scope_and_is_a_404_for_employees(
+    alice, bob, carol, charlie, expiring_world
+):
+    url = reverse("enrollments:expiring")
+    page = client_for(bob).get(url).content.decode()
+    assert "Carol Employee" in page and "Dave Back" not in page and "Frank Renewed" not in page
+    assert "Expiring in the next 30 days" in page
+    admin_page = client_for(alice).get(url).content.decode()
+    assert "Dave Back" in admin_page and "Globex" not in admin_page
+    assert client_for(carol).get(url).status_code == 404
+    assert "Carol Employee" not in client_for(charlie).get(url).content.decode()
+
+
+def test_the_expiring_page_costs_the_same_queries_at_two_sizes(alice, acme, django_assert_max_num_queries):
+    program = factories.ProgramFactory(organization=acme, title="Food safety", valid_for_days=365)
+    team = factories.TeamFactory(organization=acme)
+    client = client_for(alice)
+    counts = []
+    for size in (2, 12):
+        while Enrollment.objects.filter(renews__isnull=True).count() < size:
+            person = factories.member(acme, team=team)
+            old = completed(person, program, expires_at=timezone.now() + timedelta(days=size))
+            if person.pk % 2:  # half of them already renewed by beat
+                Enrollment.objects.create(membership=person, program=program, renews=old, due_on=old.expires_at.date())
+        client.get(reverse("enrollments:expiring"))  # warm the session
+        with django_assert_max_num_queries(20) as captured:
+            response = client.get(reverse("enrollments:expiring"))
+        assert response.content.decode().count('data-label="Expires"') == size
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
