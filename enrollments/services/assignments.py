@@ -262,7 +262,9 @@ def _complete_finished(enrollments: EnrollmentQuerySet, *, now: datetime) -> lis
                     kind=CompletionEventKind.ENROLLMENT, membership_id=membership_id, enrollment_id=pk, occurred_at=now
                 )
                 if expires_at is not None:
-                    _certificates_expire(membership_id=membership_id, program_id=program_id, expires_at=expires_at)
+                    _certificates_expire(
+                        membership_id=membership_id, program_id=program_id, expires_at=expires_at, time_zone=time_zone
+                    )
                 completed.append(pk)
     return completed
 
@@ -282,25 +284,35 @@ def completion_expires_at(*, completed_at: datetime, time_zone: str, valid_for_d
     return datetime.combine(local_date, END_OF_DAY, tzinfo=zone).astimezone(UTC)
 
 
-def _certificates_expire(*, membership_id: int, program_id: int, expires_at: datetime) -> int:
+def _certificates_expire(*, membership_id: int, program_id: int, expires_at: datetime, time_zone: str) -> int:
     """The certificates a program completion rests on carry its expiry; returns how many changed.
 
     They are the person's certificates of the program's courses on their current (unarchived)
     progress: the ones this completion was earned with. Certificates of earlier rounds (archived
-    progress) keep the expiry they had. A course in two programs with a validity keeps the earlier
-    of the two expiries (a certificate is good while every certification resting on it is), and a
-    certificate of a course outside any program with a validity never expires.
+    progress) keep the expiry they had. A certificate shows its dates in its own time zone (the
+    organization's at issue), so it is valid until the end of the same date the completion expires
+    on the person's calendar, in that zone: every viewer reads the date the dashboard shows. A
+    course in two programs with a validity keeps the earlier expiry (a certificate is good while
+    every certification resting on it is); a course outside any such program never expires.
     """
-    courses = ProgramCourse.objects.filter(program_id=program_id).values("course_id")
-    return (
-        Certificate.objects.filter(
-            progress__membership_id=membership_id,
-            progress__archived_at__isnull=True,
-            progress__course_id__in=courses,
-        )
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=expires_at))
-        .update(valid_until=expires_at)
+    expires_on = expires_at.astimezone(_zone(time_zone)).date()
+    certificates = Certificate.objects.filter(
+        progress__membership_id=membership_id,
+        progress__archived_at__isnull=True,
+        progress__course_id__in=ProgramCourse.objects.filter(program_id=program_id).values("course_id"),
     )
+    by_zone: dict[str, list[int]] = {}
+    for pk, certificate_zone in certificates.values_list("pk", "time_zone"):
+        by_zone.setdefault(certificate_zone, []).append(pk)
+    changed = 0
+    for certificate_zone, ids in by_zone.items():
+        until = datetime.combine(expires_on, END_OF_DAY, tzinfo=_zone(certificate_zone)).astimezone(UTC)
+        changed += (
+            Certificate.objects.filter(pk__in=ids)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=until))
+            .update(valid_until=until)
+        )
+    return changed
 
 
 def course_completion_recorded(*, membership_id: int, course_id: int, now: datetime) -> list[int]:

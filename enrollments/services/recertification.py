@@ -4,7 +4,7 @@ How it holds
 ------------
 - Completing an enrollment of a program with `valid_for_days` stores when the completion expires
   (`Enrollment.expires_at`, the end of the local day N days later, written by the same conditional
-  UPDATE that completes it) and gives the certificates it rests on the same `valid_until`
+  UPDATE that completes it) and gives the certificates it rests on a `valid_until` on that date
   (`enrollments.services.assignments._complete_finished`).
 - `enrollments_recertify`, run by Celery beat every hour, finds in one query every completed
   enrollment of an active person expiring within `RECERTIFY_WITHIN_DAYS` days that has no renewal,

@@ -59,25 +59,38 @@ def assign_and_finish(actor, person, program) -> Enrollment:
 # --- The expiry of a completion -------------------------------------------------------------------
 
 
+def end_of(day, zone_name: str) -> datetime:
+    return datetime.combine(day, datetime.max.time(), tzinfo=ZoneInfo(zone_name)).astimezone(UTC)
+
+
 def test_a_completion_expires_at_the_end_of_the_local_day_and_its_certificates_carry_it(
     alice, carol_in_new_york, safety, acme
 ):
+    # given an organization in Paris and carol in New York: the certificates show Paris dates
+    acme.time_zone = "Europe/Paris"
+    acme.save(update_fields=["time_zone"])
     carol = carol_in_new_york
     outside = factories.published_course(acme, lessons=1, questions=1, title="Not in the program")
     finish_course(carol, outside)
 
     enrollment = assign_and_finish(alice, carol, safety)
 
-    zone = ZoneInfo("America/New_York")
-    local_day = enrollment.completed_at.astimezone(zone).date() + timedelta(days=365)
-    assert enrollment.expires_at == datetime.combine(local_day, datetime.max.time(), tzinfo=zone).astimezone(UTC)
+    # the completion counts until the end of carol's day, 365 days after the day she completed it
+    expires_on = enrollment.completed_at.astimezone(ZoneInfo("America/New_York")).date() + timedelta(days=365)
+    assert enrollment.expires_at == end_of(expires_on, "America/New_York")
+    # its certificates are valid until the end of that same date where they show their dates
     certificates = Certificate.objects.filter(progress__membership=carol)
     assert {c.course_title: c.valid_until for c in certificates} == {
-        "Safety 1": enrollment.expires_at,
-        "Safety 2": enrollment.expires_at,
+        "Safety 1": end_of(expires_on, "Europe/Paris"),
+        "Safety 2": end_of(expires_on, "Europe/Paris"),
         "Not in the program": None,  # no certification rests on it
     }
     assert all(c.is_valid for c in certificates)
+    certificate = certificates.get(course_title="Safety 1")
+    page = Client().get(reverse("enrollments:certificate", kwargs={"code": certificate.code})).content.decode()
+    in_paris = certificate.valid_until.astimezone(ZoneInfo("Europe/Paris"))
+    assert f'valid until <time datetime="{in_paris.isoformat()}' in page
+    assert expires_on.strftime("%-d %B %Y") in page
 
 
 def test_a_program_without_validity_never_expires(alice, carol, acme):
@@ -147,9 +160,9 @@ def test_recertify_renews_once_keeps_the_history_and_the_retaken_course_issues_a
     certificates = Certificate.objects.filter(progress__membership=carol, progress__course=first)
     assert certificates.count() == 2
     new = certificates.get(progress__archived_at__isnull=True)
-    assert new.code != certificate.code and new.valid_until == renewal.expires_at
+    assert new.code != certificate.code and new.valid_until > certificate.valid_until
     certificate.refresh_from_db()
-    assert certificate.valid_until == old.expires_at
+    assert certificate.valid_until == old_certificates["Safety 1"].valid_until  # unchanged
     assert Attempt.objects.filter(progress__membership=carol, status=AttemptStatus.SUBMITTED).count() == 4
 
     # the renewal is itself renewed a year later, and only it
