@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection, connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -348,5 +349,31 @@ def test_the_expiring_page_costs_the_same_queries_at_two_sizes(alice, acme, djan
         with django_assert_max_num_queries(20) as captured:
             response = client.get(reverse("enrollments:expiring"))
         assert response.content.decode().count('data-label="Expires"') == size
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+
+
+def test_completing_a_program_with_validity_costs_the_same_queries_at_two_sizes(alice, carol, acme):
+    """The learner's last step completes the course and the enrollment, stamps the expiry and the
+    certificates: a fixed number of statements whatever the number of courses and lessons."""
+    counts = []
+    for size in (2, 8):
+        program = factories.ProgramFactory(organization=acme, title=f"Safety {size}", valid_for_days=365)
+        courses = [factories.published_course(acme, lessons=size, questions=1) for _ in range(size)]
+        for order, course in enumerate(courses):
+            factories.ProgramCourseFactory(program=program, course=course, order=order)
+        services.assignment_create(actor=alice, program=program, audience="people", people=[carol], due_days=30)
+        for course in courses[:-1]:
+            finish_course(carol, course)
+        last = courses[-1]
+        for lesson in list(last.lessons.all())[:-1]:
+            services.lesson_complete(membership=carol, lesson=lesson)
+        attempt = services.attempt_start(membership=carol, course=last)
+        services.attempt_submit(attempt_id=attempt.pk, membership=carol, responses=right_answers(last))
+        with CaptureQueriesContext(connection) as captured:
+            assert services.lesson_complete(membership=carol, lesson=last.lessons.last())
+        enrollment = Enrollment.objects.get(membership=carol, program=program)
+        assert enrollment.expires_at is not None
+        assert Certificate.objects.filter(progress__membership=carol, valid_until=None).count() == 0
         counts.append(len(captured))
     assert counts[0] == counts[1]
