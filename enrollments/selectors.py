@@ -145,6 +145,16 @@ class CourseCard:
     resume: Resume
     certificate: Certificate | None
 
+    @property
+    def resume_url(self) -> str:
+        """Where Continue (or Start) goes: the lesson to resume, the knowledge check, or the course page."""
+        if self.resume.lesson_id:
+            lesson = {"course_id": self.course.pk, "lesson_id": self.resume.lesson_id}
+            return reverse("enrollments:lesson", kwargs=lesson)
+        if self.resume.to_check:
+            return reverse("enrollments:check", kwargs={"course_id": self.course.pk})
+        return reverse("enrollments:course", kwargs={"course_id": self.course.pk})
+
 
 def learning_for(*, membership: Membership) -> list[CourseCard]:
     """The published courses of the member's organization, each with this person's progress.
@@ -721,3 +731,139 @@ def calendar_items_for(*, membership: Membership, site_url: str, host: str) -> l
             )
         )
     return items
+
+
+# --- The employee's home --------------------------------------------------------------------------
+
+# Most urgent first: what is late, then what is due today, soon, later; then the earliest due.
+_URGENCY = {DueState.OVERDUE: 0, DueState.DUE_TODAY: 1, DueState.DUE_SOON: 2, DueState.ON_TRACK: 3}
+
+
+@dataclass(frozen=True)
+class AssignedItem:
+    """One enrollment on the home page: its courses in the program's order, each with the person's progress."""
+
+    enrollment: Enrollment
+    title: str
+    state: DueState
+    courses: list[CourseCard]
+
+    @property
+    def courses_done(self) -> int:
+        return sum(1 for card in self.courses if card.progress.completed)
+
+    @property
+    def started(self) -> bool:
+        return any(card.started for card in self.courses)
+
+    @property
+    def percent(self) -> int:
+        if self.enrollment.completed_at:
+            return 100
+        steps = sum(card.progress.steps_total for card in self.courses)
+        return sum(card.progress.steps_done for card in self.courses) * 100 // steps if steps else 0
+
+    @property
+    def status(self) -> str:
+        """Completed, Overdue, Due today, Due soon, In progress or Not started."""
+        if self.state in (DueState.COMPLETED, DueState.OVERDUE, DueState.DUE_TODAY, DueState.DUE_SOON):
+            return self.state.label
+        return "In progress" if self.started else "Not started"
+
+    @property
+    def next_course(self) -> tuple[int, CourseCard] | None:
+        """(position from 1, card) of the first course not completed, in the program's order."""
+        for position, card in enumerate(self.courses, start=1):
+            if not card.progress.completed:
+                return position, card
+        return None
+
+
+@dataclass(frozen=True)
+class ContinueCard:
+    """The one next step: a course to continue (or start), and the assignment it belongs to, if any."""
+
+    card: CourseCard
+    item: AssignedItem | None = None
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class HomePage:
+    continue_card: ContinueCard | None
+    assigned: list[AssignedItem]
+    completed: list[AssignedItem]
+    library: list[CourseCard]
+    certificates: list[Certificate]
+    earlier: list[EarlierCourse]
+
+
+def home_for(*, membership: Membership, now: datetime, time_zone: str | None = None) -> HomePage:
+    """Everything the employee's home shows, in a constant number of queries (four to six).
+
+    The assigned programs (and single courses) come in order of urgency, due states in the person's
+    own time zone; each program's courses in the program's order, published ones only. The library is
+    the rest of the organization's published courses. "Continue" goes to the next course of the most
+    urgent open assignment, or else to a course the person started and has not finished.
+    """
+    cards = learning_for(membership=membership)
+    by_course = {card.course.pk: card for card in cards}
+    enrollments = list(
+        Enrollment.objects.current().filter(membership=membership).select_related("program", "course").order_by("id")
+    )
+    program_courses: dict[int, list[int]] = {}
+    if program_ids := {enrollment.program_id for enrollment in enrollments if enrollment.program_id}:
+        links = ProgramCourse.objects.filter(program_id__in=program_ids).order_by("order", "id")
+        for program_id, course_id in links.values_list("program_id", "course_id"):
+            program_courses.setdefault(program_id, []).append(course_id)
+    time_zone = time_zone or membership.user.time_zone
+    items = []
+    for enrollment in enrollments:
+        course_ids = program_courses.get(enrollment.program_id, []) if enrollment.program_id else [enrollment.course_id]
+        title = enrollment.program.title if enrollment.program_id else enrollment.course.title
+        items.append(
+            AssignedItem(
+                enrollment=enrollment,
+                title=title,
+                state=enrollment.due_state(now=now, time_zone=time_zone),
+                courses=[by_course[course_id] for course_id in course_ids if course_id in by_course],
+            )
+        )
+    far = now + timedelta(days=36500)
+    assigned = sorted(
+        (item for item in items if item.state != DueState.COMPLETED),
+        key=lambda item: (_URGENCY[item.state], item.enrollment.due_at or far, item.enrollment.enrolled_at),
+    )
+    completed = sorted(
+        (item for item in items if item.state == DueState.COMPLETED),
+        key=lambda item: item.enrollment.completed_at,
+        reverse=True,
+    )
+    in_assignments = {card.course.pk for item in items for card in item.courses}
+    library = [card for card in cards if card.course.pk not in in_assignments]
+    earlier = earlier_courses_for(membership=membership)
+    # Every certificate hangs on a course's progress, loaded above with the published courses and the
+    # earlier ones: no query of its own.
+    held = [card.certificate for card in cards] + [course.certificate for course in earlier]
+    certificates = sorted(
+        (certificate for certificate in held if certificate is not None and certificate.revoked_at is None),
+        key=lambda certificate: certificate.issued_at,
+        reverse=True,
+    )
+    return HomePage(
+        continue_card=_continue_card(assigned, cards),
+        assigned=assigned,
+        completed=completed,
+        library=library,
+        certificates=certificates,
+        earlier=earlier,
+    )
+
+
+def _continue_card(assigned: list[AssignedItem], cards: list[CourseCard]) -> ContinueCard | None:
+    for item in assigned:
+        if (found := item.next_course) is not None:
+            position, card = found
+            return ContinueCard(card=card, item=item, position=position)
+    started = [card for card in cards if card.started and not card.progress.completed]
+    return ContinueCard(card=started[0]) if started else None

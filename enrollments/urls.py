@@ -6,6 +6,7 @@ from enrollments import assignment_views, recertification_views, views
 app_name = "enrollments"
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("learn/", views.my_learning, name="my_learning"),
     path("learn/courses/<int:course_id>/", views.course_detail, name="course"),
     path("learn/courses/<int:course_id>/lessons/<int:lesson_id>/", views.lesson_detail, name="lesson"),

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from courses.content import video_embed_url
@@ -29,10 +30,21 @@ NOT_FOUND = "No such page in this organization."
 
 @member_required()
 @require_http_methods(["GET", "HEAD"])
+def home(request: HttpRequest) -> HttpResponse:
+    """The first page after sign-in: the person's next step, their assignments, the library."""
+    return _render_home(request)
+
+
+@member_required()
+@require_http_methods(["GET", "HEAD"])
 def my_learning(request: HttpRequest) -> HttpResponse:
-    cards = selectors.learning_for(membership=request.membership)
-    earlier = selectors.earlier_courses_for(membership=request.membership)
-    return render(request, "enrollments/my_learning.html", {"cards": cards, "earlier": earlier})
+    """The same home, at the address every role can open for their own training."""
+    return _render_home(request)
+
+
+def _render_home(request: HttpRequest) -> HttpResponse:
+    page = selectors.home_for(membership=request.membership, now=timezone.now(), time_zone=request.user.time_zone)
+    return render(request, "enrollments/home.html", {"page": page})
 
 
 @member_required()

@@ -6,7 +6,7 @@ from organizations import views
 app_name = "organizations"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("promise/", views.promise, name="promise"),
     path("no-organization/", views.no_organization, name="no_organization"),
     path("organization/settings/", views.organization_settings, name="settings"),
     path("organization/history/", views.organization_history, name="organization_history"),

@@ -5,6 +5,7 @@ membership, 404 otherwise), forms validate, one service writes. A ValidationErro
 service (a rule checked under lock, such as "keep one active admin") is shown on the form.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -31,13 +32,19 @@ from organizations.models import ImportJobKind, ImportJobStatus, Role, Team
 from organizations.tenancy import member_required, set_current_organization
 
 
+def _to_home() -> HttpResponse:
+    """Each person's landing page (settings.LOGIN_REDIRECT_URL), which a higher app serves."""
+    return redirect(settings.LOGIN_REDIRECT_URL)
+
+
 @member_required()
-def home(request: HttpRequest) -> HttpResponse:
+def promise(request: HttpRequest) -> HttpResponse:
+    """Our promise: the organization's vision, the experience it promises and its service standards."""
     membership = request.membership
     standards = list(selectors.standards_for_home(membership=membership))
     return render(
         request,
-        "organizations/home.html",
+        "organizations/promise.html",
         {"organization": membership.organization, "standards": standards},
     )
 
@@ -46,7 +53,7 @@ def no_organization(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("account_login")
     if request.membership is not None:
-        return redirect("organizations:home")
+        return _to_home()
     return render(request, "organizations/no_organization.html")
 
 
@@ -317,7 +324,7 @@ def switch(request: HttpRequest) -> HttpResponse:
         )
         set_current_organization(request, target.organization_id)
         messages.success(request, f"You are now working in {target.organization.name}.")
-        return redirect("organizations:home")
+        return _to_home()
     memberships = list(selectors.memberships_for_switcher(user=request.user))
     return render(
         request,
@@ -460,7 +467,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, f"Welcome to {invitation.organization.name}!")
     else:
         messages.info(request, f"You are already a member of {invitation.organization.name}.")
-    return redirect("organizations:home")
+    return _to_home()
 
 
 def _job_status_label(job) -> str:

@@ -108,7 +108,9 @@ def test_main_pages_have_no_serious_accessibility_violation(
 
     # An employee: my learning, the course, a lesson, the knowledge check failed then passed, the certificate.
     _, employee = signed_in(demo.employees[0])
-    visit_menu(employee, f"axe-{size}-employee-")
+    visit_menu(employee, f"axe-{size}-employee-")  # the home, with the program assigned to their team
+    visit(employee, "/promise/", f"axe-{size}-employee-promise")
+    visit(employee, "/calendar/", f"axe-{size}-employee-calendar")
     visit(employee, f"/learn/courses/{course.pk}/", f"axe-{size}-employee-course")
     employee.get_by_role("button", name="Start the course").click()
     loaded(employee)

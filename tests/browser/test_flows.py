@@ -55,8 +55,9 @@ def test_admin_edits_a_standard_and_invites_someone_who_signs_up_and_joins(
     page = context.new_page()
 
     sign_in(page, demo.admin.user.email)
-    # The organization home: vision, promise and standards.
+    # Our promise, one tap from the home: vision, promise and standards.
     expect(page).to_have_url(f"{live_server.url}/")
+    page.get_by_role("link", name="Our promise").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(organization.vision)
     expect(page.locator(".promise")).to_contain_text("we treat your ride like our own")
     cards = page.locator(".standard-card")
@@ -115,7 +116,7 @@ def test_admin_edits_a_standard_and_invites_someone_who_signs_up_and_joins(
 
     expect(page).to_have_url(f"{live_server.url}/")
     expect(page.locator(".brand")).to_contain_text(organization.name)
-    expect(page.get_by_role("heading", level=1)).to_have_text(organization.vision)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your training")
     expect(page.get_by_role("link", name="People")).to_have_count(0)  # an employee's menu
     membership = Membership.objects.get(user__email="nina.newhire@switchbackcycles.example")
     assert (membership.organization_id, membership.role, membership.user.name) == (
@@ -280,7 +281,7 @@ def test_employee_on_a_phone_completes_a_course_and_anyone_can_verify_the_certif
     assert_no_horizontal_overflow(page)
     shot(page, "phone-home")
     menu(page, "My learning")
-    expect(page.get_by_role("heading", name="My learning")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your training")).to_be_visible()
     page.get_by_role("link", name="Welcome and handover").click()
 
     # The course page, then each lesson marked done.

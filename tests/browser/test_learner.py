@@ -317,7 +317,7 @@ def test_unknown_addresses_get_the_branded_404_page(size, new_context, console, 
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     expect(page.locator(".brand")).to_contain_text(demo.organization.name)
     page.get_by_role("button", name="Go to My learning").click()
-    expect(page.get_by_role("heading", name="My learning")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your training")).to_be_visible()
     shot(page, f"{size}-404-signed-in")
     # The 404 responses themselves log a console error ("Failed to load resource"): expected here.
     console.errors = [error for error in console.errors if "404" not in error]

@@ -20,8 +20,9 @@ from tests.conftest import client_for
 from tests.enrollments.conftest import as_post, right_answers, sized_course, wrong_answers
 
 BUDGET = 10
-MY_LEARNING_QUERIES = 6
-MY_LEARNING_WITH_EARLIER_QUERIES = 7  # plus the attempts of courses no longer offered
+MY_LEARNING_QUERIES = 7  # the home (also at /learn/): courses, progress, enrollments, earlier courses
+MY_LEARNING_WITH_EARLIER_QUERIES = 8  # plus the attempts of courses no longer offered
+HOME_WITH_PROGRAMS_QUERIES = 8  # plus the courses of the assigned programs, in order
 COURSE_PAGE_QUERIES = 9  # with the program context
 LESSON_PAGE_QUERIES = 9  # with the program context
 LESSON_DONE_QUERIES = 9  # POST "mark as done" that does not complete the course
@@ -50,6 +51,7 @@ def test_the_budgets_fit_the_design():
         max(
             MY_LEARNING_QUERIES,
             MY_LEARNING_WITH_EARLIER_QUERIES,
+            HOME_WITH_PROGRAMS_QUERIES,
             CHECK_START_PAGE_QUERIES,
             COURSE_PAGE_QUERIES,
             LESSON_PAGE_QUERIES,
@@ -162,7 +164,7 @@ def test_my_learning(courses, carol, acme, django_assert_num_queries):
         response = client.get(reverse("enrollments:my_learning"))
 
     assert response.status_code == 200
-    assert response.content.decode().count("<progress") == courses
+    assert response.content.decode().count('class="course-card"') == courses  # the library: nothing assigned
 
 
 @pytest.mark.parametrize("questions", [5, 200])
@@ -257,3 +259,27 @@ def test_certificate_page(carol, course, django_assert_num_queries, client):
         response = client.get(reverse("enrollments:certificate", kwargs={"code": certificate.code}))
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("programs", "courses_each"), [(1, 2), (6, 5)])
+def test_home_with_assigned_programs(programs, courses_each, carol, acme, alice, django_assert_num_queries):
+    from enrollments.models import AssignmentAudience
+
+    for index in range(programs):
+        program = factories.ProgramFactory(organization=acme, title=f"Program {index}")
+        for position in range(courses_each):
+            course = sized_course(acme, lessons=2, questions=2, title=f"Course {index}.{position}")
+            factories.ProgramCourseFactory(program=program, course=course, order=position)
+            _progress_through(carol, course, lessons_done=position % 3)
+        services.assignment_create(
+            actor=alice, program=program, audience=AssignmentAudience.PEOPLE, people=[carol], due_days=index + 1
+        )
+    client = client_for(carol)
+
+    with django_assert_num_queries(HOME_WITH_PROGRAMS_QUERIES):
+        response = client.get(reverse("enrollments:home"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('class="assigned-item"') == programs
+    assert html.count("continue-button") == 1

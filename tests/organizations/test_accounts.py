@@ -105,7 +105,7 @@ def test_the_full_signup_flow(acme, dave_invitation, front_desk):
     assert not EmailAddress.objects.get(user=user).verified
 
     # not signed in until the address is verified
-    assert client.get(reverse("organizations:home")).status_code == 302
+    assert client.get(reverse("enrollments:home")).status_code == 302
     verification_page = client.get(reverse("account_email_verification_sent"))
     assert "Confirm your email address" in verification_page.content.decode()
 
@@ -116,7 +116,7 @@ def test_the_full_signup_flow(acme, dave_invitation, front_desk):
     assert "Confirm that" in client.get(path).content.decode()
     response = client.post(path)
     assert response.status_code == 302
-    assert response["Location"] == reverse("organizations:home")
+    assert response["Location"] == reverse("enrollments:home")
 
     # lands signed in on the organization's home, as an employee of Acme
     response = client.get(response["Location"])
@@ -186,7 +186,7 @@ def test_someone_with_an_account_signs_in_to_accept(acme, globex, dave_invitatio
     response = client.post(response["Location"], {"login": "dave@example.com", "password": TEST_PASSWORD})
     assert response["Location"] == accept_url(dave_invitation)
     response = client.get(response["Location"])
-    assert response["Location"] == reverse("organizations:home")
+    assert response["Location"] == reverse("enrollments:home")
     membership = Membership.objects.get(user=dave.user, organization=acme)
     assert (membership.role, membership.team) == (Role.EMPLOYEE, front_desk)
     assert client.session[CURRENT_ORGANIZATION_SESSION_KEY] == acme.pk
@@ -201,7 +201,7 @@ def test_following_the_link_again_after_joining_goes_home(dave_invitation):
     response = client.get(accept_url(dave_invitation))
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("organizations:home")
+    assert response["Location"] == reverse("enrollments:home")
 
 
 # --- allauth's pages in the product's clothes -------------------------------------------------------

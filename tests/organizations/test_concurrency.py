@@ -93,7 +93,7 @@ def test_twenty_simultaneous_accepts_by_the_invited_person_all_land_in_the_organ
     # nineteen others answer 410 "This invitation has already been used" every run.
     assert not [r for r in responses if isinstance(r, Exception)], responses
     assert [response.status_code for response in responses] == [302] * THREADS
-    assert {response["Location"] for response in responses} == {reverse("organizations:home")}
+    assert {response["Location"] for response in responses} == {reverse("enrollments:home")}
     assert Membership.objects.filter(user=dave, organization=organization).count() == 1
 
 

@@ -551,7 +551,7 @@ def test_the_invitation_lands_the_person_in_its_organization_role_and_team(acme,
 
     # then
     assert response.status_code == 302
-    assert response["Location"] == reverse("organizations:home")
+    assert response["Location"] == reverse("enrollments:home")
     membership = Membership.objects.get(user=dave_at_globex.user, organization=acme)
     assert (membership.role, membership.team) == (Role.EMPLOYEE, front_desk)
     assert Membership.objects.get(pk=dave_at_globex.pk).role == Role.ADMIN  # Globex unchanged

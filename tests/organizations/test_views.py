@@ -507,7 +507,7 @@ def test_switching_changes_the_organization_the_person_acts_in(globex, alice, al
     client = client_for(alice)
 
     response = client.post(reverse("organizations:switch"), {"organization": globex.pk})
-    home = client.get(reverse("organizations:home"))
+    home = client.get(reverse("organizations:promise"))
 
     assert response.status_code == 302
     assert client.session[CURRENT_ORGANIZATION_SESSION_KEY] == globex.pk
