@@ -845,6 +845,12 @@ def home_for(*, membership: Membership, now: datetime, time_zone: str | None = N
     # Every certificate hangs on a course's progress, loaded above with the published courses and the
     # earlier ones: no query of its own.
     held = [card.certificate for card in cards] + [course.certificate for course in earlier]
+    if any(enrollment.renews_id for enrollment in enrollments):
+        # Recertified: the certificates of earlier rounds hang on archived progress, which the
+        # queries above leave out. One query, only for people who have been recertified.
+        held += list(
+            Certificate.objects.filter(progress__membership=membership, progress__archived_at__isnull=False)
+        )
     certificates = sorted(
         (certificate for certificate in held if certificate is not None and certificate.revoked_at is None),
         key=lambda certificate: certificate.issued_at,

@@ -142,6 +142,10 @@ def test_recertify_renews_once_keeps_the_history_and_the_retaken_course_issues_a
     assert page.status_code == 200 and "Safety 1" in page.content.decode()
     assert Client().get(reverse("enrollments:certificate", kwargs={"code": certificate.code})).status_code == 200
 
+    # and listed on her home among her certificates, next to the renewal she now has to take
+    home = client_for(carol).get(reverse("enrollments:home")).content.decode()
+    assert certificate.code in home and "Food safety" in home
+
     # the course page starts over: carol retakes the courses
     first, second = courses_of(safety)
     page = client_for(carol).get(reverse("enrollments:course", kwargs={"course_id": first.pk})).content.decode()
@@ -169,6 +173,18 @@ def test_recertify_renews_once_keeps_the_history_and_the_retaken_course_issues_a
     # the renewal is itself renewed a year later, and only it
     assert services.enrollments_recertify(now=renewal.expires_at - timedelta(days=1)) == 1
     assert Enrollment.objects.filter(membership=carol, program=safety).count() == 3
+
+
+def test_the_home_of_a_recertified_person_stays_within_the_learner_budget(
+    alice, carol, safety, django_assert_max_num_queries
+):
+    old = assign_and_finish(alice, carol, safety)
+    services.enrollments_recertify(now=old.expires_at)
+    client = client_for(carol)
+    client.get(reverse("enrollments:home"))
+    with django_assert_max_num_queries(10):
+        page = client.get(reverse("enrollments:home")).content.decode()
+    assert page.count("/certificates/") >= 2  # both certificates of the earlier round
 
 
 def test_only_active_people_are_renewed(alice, carol, acme, safety):
