@@ -86,9 +86,11 @@ class AssignedPerson:
     due: DueState
 
 
-def assignment_people(*, assignment: Assignment) -> QuerySet[Enrollment]:
+def assignment_people(*, membership: Membership, assignment: Assignment) -> QuerySet[Enrollment]:
     """The enrollments this assignment holds (the people it enrolled), with their person and whether
-    they started any of its courses (`started`). `assignment` comes from `assignment_for` (scoped)."""
+    they started any of its courses (`started`). `assignment` comes from `assignment_for` (scoped); a
+    manager sees only the people in the teams they manage (an assignment to chosen people may reach
+    others)."""
     if assignment.course_id:
         target_courses = Q(course_id=assignment.course_id)
     else:
@@ -96,9 +98,11 @@ def assignment_people(*, assignment: Assignment) -> QuerySet[Enrollment]:
             course_id__in=ProgramCourse.objects.filter(program_id=assignment.program_id).values("course_id")
         )
     started = CourseProgress.objects.current().filter(target_courses, membership_id=OuterRef("membership_id"))
+    enrollments = Enrollment.objects.filter(assignment=assignment)
+    if membership.role != Role.ADMIN:
+        enrollments = enrollments.filter(membership__team_id__in=_managed_teams(membership).values("pk"))
     return (
-        Enrollment.objects.filter(assignment=assignment)
-        .select_related("membership__user", "membership__team")
+        enrollments.select_related("membership__user", "membership__team")
         .annotate(started=Exists(started))
         .order_by("membership__user__name", "membership__user__email", "id")
     )

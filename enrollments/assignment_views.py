@@ -84,7 +84,9 @@ def assignment_detail(request: HttpRequest, assignment_id: int) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return redirect("enrollments:assignment_detail", assignment_id=assignment.pk)
     now = timezone.now()
-    page = Paginator(selectors.assignment_people(assignment=assignment), PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(
+        selectors.assignment_people(membership=request.membership, assignment=assignment), PER_PAGE
+    ).get_page(request.GET.get("page"))
     rows = [selectors.person_state(enrollment, now=now) for enrollment in page.object_list]
     return render(
         request,

@@ -387,3 +387,22 @@ def test_the_player_says_where_the_course_sits_in_the_program(bob, carol, front_
     assert "Course 1 of 2 in New starter essentials" in done_first
     assert f"Next course: {second.title}" in done_first
     assert "Next course" not in course_page
+
+
+def test_a_manager_sees_only_their_teams_people_of_an_assignment_to_chosen_people(alice, bob, carol, cook, front_desk):
+    program = factories.ProgramFactory(organization=carol.organization)
+    factories.ProgramCourseFactory(program=program, course=factories.published_course(carol.organization, lessons=1))
+    assignment = services.assignment_create(
+        actor=alice, program=program, audience=AssignmentAudience.PEOPLE, people=[carol, cook], due_days=7
+    ).assignment
+
+    bobs = [row.enrollment.membership_id for row in client_for(bob).get(detail_url(assignment)).context["rows"]]
+    alices = [row.enrollment.membership_id for row in client_for(alice).get(detail_url(assignment)).context["rows"]]
+
+    assert bobs == [carol.pk]
+    assert sorted(alices) == sorted([carol.pk, cook.pk])
+
+
+def test_the_team_pages_link_to_a_new_assignment(alice, bob, front_desk):
+    assert f"{NEW}?team={front_desk.pk}" in client_for(alice).get(reverse("organizations:team_list")).content.decode()
+    assert NEW in client_for(bob).get(reverse("organizations:member_list")).content.decode()
