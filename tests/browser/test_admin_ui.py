@@ -286,7 +286,7 @@ def test_admin_adds_and_removes_team_members_on_a_phone_and_reads_the_settings_h
     sign_in(page, demo.admin.user.email)
     menu(page, "Teams")
     team = demo.organization.teams.order_by("name").first()
-    page.get_by_role("link", name=team.name).click()
+    page.get_by_role("link", name=team.name, exact=True).click()
     members = page.locator("#members table.stack-on-phone tbody tr")
     count = members.count()
     assert count > 0
