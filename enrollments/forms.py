@@ -226,3 +226,25 @@ class AssignmentForm(forms.Form):
             "due_days": data.get("due_days"),
             "due_from": data.get("due_from") or DueFrom.ASSIGNED,
         }
+
+
+class DashboardFilterForm(forms.Form):
+    """The dashboard's filters (GET). Choices are the teams and programs the actor may see, already
+    loaded: no query of its own, and another organization's or team's id is a form error."""
+
+    team = forms.TypedChoiceField(label="Team", required=False, coerce=int, empty_value=None)
+    program = forms.TypedChoiceField(label="Program", required=False, coerce=int, empty_value=None)
+    status = forms.ChoiceField(label="Status", required=False)
+
+    def __init__(self, *args, teams: list, programs: list, statuses: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.teams = {team.pk: team for team in teams}
+        self.programs = {program.pk: program for program in programs}
+        self.fields["team"].choices = [("", "All my teams"), *((pk, team.name) for pk, team in self.teams.items())]
+        self.fields["program"].choices = [("", "All programs"), *((pk, p.title) for pk, p in self.programs.items())]
+        self.fields["status"].choices = [("", "Any status"), *statuses.items()]
+
+    def chosen(self) -> tuple[object | None, object | None, str | None]:
+        """(team, program, status) from the valid fields; a field with an error counts as not chosen."""
+        data = self.cleaned_data if self.is_bound else {}
+        return self.teams.get(data.get("team")), self.programs.get(data.get("program")), data.get("status") or None

@@ -1,7 +1,7 @@
 from django.urls import path
 
 import config.converters  # noqa: F401  (registers <token:...>)
-from enrollments import assignment_views, recertification_views, views
+from enrollments import assignment_views, dashboard_views, recertification_views, views
 
 app_name = "enrollments"
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("assignments/new/", assignment_views.assignment_create, name="assignment_create"),
     path("assignments/<int:assignment_id>/", assignment_views.assignment_detail, name="assignment_detail"),
     path("assignments/<int:assignment_id>/cancel/", assignment_views.assignment_cancel, name="assignment_cancel"),
+    path("team/", dashboard_views.dashboard, name="dashboard"),
+    path("team/export.csv", dashboard_views.dashboard_export, name="dashboard_export"),
+    path("team/people/<int:membership_id>/", dashboard_views.person, name="person"),
     # Public: anyone with the code can verify a certificate (see tests/test_tenancy.py).
     path("certificates/<token:code>/", views.certificate, name="certificate"),
 ]

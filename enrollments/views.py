@@ -23,6 +23,7 @@ from enrollments import grading, selectors, services
 from enrollments.calendar import calendar_bytes
 from enrollments.forms import KnowledgeCheckForm, responses_from_post
 from enrollments.models import Attempt, AttemptStatus
+from organizations.models import Role
 from organizations.tenancy import member_required
 
 NOT_FOUND = "No such page in this organization."
@@ -31,7 +32,10 @@ NOT_FOUND = "No such page in this organization."
 @member_required()
 @require_http_methods(["GET", "HEAD"])
 def home(request: HttpRequest) -> HttpResponse:
-    """The first page after sign-in: the person's next step, their assignments, the library."""
+    """The first page after sign-in. Employees: their next step, assignments and library. Managers and
+    admins land on their team's dashboard (their own training stays one tap away, at /learn/)."""
+    if request.membership.role in (Role.ADMIN, Role.MANAGER):
+        return redirect("enrollments:dashboard")
     return _render_home(request)
 
 

@@ -279,14 +279,19 @@ def team_delete(request: HttpRequest, team_id: int) -> HttpResponse:
 # --- People -------------------------------------------------------------------------------------
 
 
+MEMBERS_PER_PAGE = 50
+
+
 @member_required(Role.ADMIN, Role.MANAGER)
 def member_list(request: HttpRequest) -> HttpResponse:
     membership = request.membership
-    members = list(selectors.members_visible_to(membership=membership))
+    page = Paginator(selectors.members_visible_to(membership=membership), MEMBERS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "organizations/member_list.html",
-        {"members": members, "is_admin": membership.is_admin},
+        {"members": page.object_list, "page": page, "is_admin": membership.is_admin},
     )
 
 

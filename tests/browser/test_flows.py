@@ -55,8 +55,10 @@ def test_admin_edits_a_standard_and_invites_someone_who_signs_up_and_joins(
     page = context.new_page()
 
     sign_in(page, demo.admin.user.email)
-    # Our promise, one tap from the home: vision, promise and standards.
-    expect(page).to_have_url(f"{live_server.url}/")
+    # An admin lands on the team dashboard; Our promise (vision, promise and standards) is one tap
+    # from their own training page.
+    expect(page).to_have_url(f"{live_server.url}/team/")
+    page.goto("/learn/")
     page.get_by_role("link", name="Our promise").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(organization.vision)
     expect(page.locator(".promise")).to_contain_text("we treat your ride like our own")

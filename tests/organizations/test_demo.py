@@ -112,7 +112,7 @@ def test_demo_admin_signs_in_through_the_login_form(demo, client):
     assert response.status_code == 302
     assert response["Location"] == reverse(settings.LOGIN_REDIRECT_URL)
     assert client.session["_auth_user_id"] == str(admin.pk)
-    home = client.get(response["Location"])
+    home = client.get(response["Location"], follow=True)  # an admin lands on the team dashboard
     assert home.status_code == 200
     assert demo.organization.name in home.content.decode()
 
