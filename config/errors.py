@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template import loader
+from django.utils.http import url_has_allowed_host_and_scheme
 
 security_log = logging.getLogger("django.security.RequestTooLarge")
 
@@ -96,8 +97,11 @@ class RequestTooLargeMiddleware:
 def too_large_response(request: HttpRequest, *, drained: bool = True) -> HttpResponse:
     """templates/413.html: what the limit is and what to do instead."""
     limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    # The refusal comes before URL resolution and CSRF: a cross-site form can post to "//evil.example/",
+    # which as a link would lead off the site. Only a path on this site is offered back.
+    back_to = request.path if url_has_allowed_host_and_scheme(request.path, allowed_hosts=None) else "/"
     response = HttpResponse(
-        loader.render_to_string("413.html", {"limit_mb": limit_mb, "back_to": request.path}, request), status=413
+        loader.render_to_string("413.html", {"limit_mb": limit_mb, "back_to": back_to}, request), status=413
     )
     if not drained:
         response["Connection"] = "close"

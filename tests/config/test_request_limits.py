@@ -108,3 +108,13 @@ def test_a_real_server_reads_the_body_and_answers_413(live_server, author, acme)
     assert "That was too much to send at once" in html
     lesson.refresh_from_db()
     assert lesson.body_markdown == "Before"
+
+
+@pytest.mark.parametrize("path", ["//evil.example/x", "/\\evil.example/x", "///evil.example/x"])
+def test_the_back_link_never_leads_off_the_site(author, path):
+    # a cross-site form posting to a path that, as a link, would be another host
+    response = client_for(author).post("/", {"text": _over_the_limit()}, PATH_INFO=path)
+
+    html = _assert_branded_413(response)
+    assert "evil.example" not in html
+    assert 'href="/">Back to the form' in html
