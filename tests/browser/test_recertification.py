@@ -47,6 +47,15 @@ def test_a_manager_sees_who_expires_in_the_next_30_days(size, new_context, conso
     expect(table).to_contain_text("Not enrolled yet")
     expect(table).to_contain_text("Food safety")
     shot(page, f"recert-expiring-{size}")
+
+    # the same list on the team dashboard, in its own section
+    page.goto("/team/")
+    section = page.locator("section[aria-labelledby=dashboard-expiring-heading]")
+    expect(section.get_by_role("heading", level=2)).to_contain_text("Expiring in the next 30 days")
+    for person in team_people:
+        expect(section).to_contain_text(person.user.display_name)
+    section.scroll_into_view_if_needed()
+    shot(page, f"recert-dashboard-{size}")
     console.assert_none()
 
 
