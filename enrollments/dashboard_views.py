@@ -35,11 +35,6 @@ def _filters(request: HttpRequest) -> tuple[DashboardFilterForm, selectors.Filte
     return form, selectors.Filters(team=team, program=program, status=status), teams
 
 
-def _last_activity(row) -> object:
-    moments = [moment for moment in (row.last_lesson_at, row.last_attempt_at) if moment is not None]
-    return max(moments) if moments else None
-
-
 @member_required(Role.ADMIN, Role.MANAGER)
 @require_http_methods(["GET", "HEAD"])
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -47,9 +42,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form, filters, teams = _filters(request)
     rows = selectors.people_table(membership=request.membership, teams=teams, filters=filters, now=now)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    rows_shown = list(page.object_list)
+    last = selectors.last_activity_of(membership_ids=[row.pk for row in rows_shown]) if rows_shown else {}
     people = [
-        {"row": row, "status": selectors.STATUSES.get(selectors.person_status(row) or ""), "last": _last_activity(row)}
-        for row in page.object_list
+        {"row": row, "status": selectors.STATUSES.get(selectors.person_status(row) or ""), "last": last.get(row.pk)}
+        for row in rows_shown
     ]
     context = {
         "form": form,
@@ -84,7 +81,8 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     """The people table with the page's filters, every page of it, as CSV (see enrollments/csv_export.py)."""
     now = timezone.now()
     _, filters, teams = _filters(request)
-    rows = selectors.people_table(membership=request.membership, teams=teams, filters=filters, now=now)
+    rows = list(selectors.people_table(membership=request.membership, teams=teams, filters=filters, now=now))
+    last = selectors.last_activity_of(membership_ids=[row.pk for row in rows]) if rows else {}
     body = csv_text(
         header=CSV_HEADER,
         rows=(
@@ -97,9 +95,9 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
                 row.in_progress,
                 row.completed,
                 row.overdue,
-                (last.isoformat(timespec="minutes") if (last := _last_activity(row)) else ""),
+                last[row.pk].isoformat(timespec="minutes") if row.pk in last else "",
             ]
-            for row in rows.iterator(chunk_size=2000)
+            for row in rows
         ),
     )
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")

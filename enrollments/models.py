@@ -350,6 +350,11 @@ class Enrollment(models.Model):
         ]
         indexes = [
             models.Index(fields=["due_at"], condition=OPEN_ENROLLMENT, name="enrollment_open_due"),
+            # A person's open enrollments (dashboard counts, reminders): without it PostgreSQL walks
+            # the open-due index and filters every row by person.
+            models.Index(
+                fields=["membership", "due_at"], condition=OPEN_ENROLLMENT, name="enrollment_open_by_person"
+            ),
             models.Index(
                 fields=["expires_at"],
                 condition=Q(expires_at__isnull=False, cancelled_at__isnull=True),
