@@ -6,8 +6,9 @@ Two ways, chosen by environment variables (README, "Configuration"):
   S3-compatible service through `MEDIA_S3_ENDPOINT_URL`). Files are written there and their URLs
   point there (signed unless `MEDIA_S3_CUSTOM_DOMAIN` names a public domain). This is the way for
   more than one web host: nothing is kept on a host's disk.
-- **The web process** otherwise (`DJANGO_SERVE_MEDIA`, on by default when no bucket is set): files
-  under MEDIA_ROOT are served by `serve_media`, DEBUG on or off. Django's `static.serve` is
+- **The web process** otherwise (`DJANGO_SERVE_MEDIA`, on by default when no bucket is set): a course
+  cover is served by `courses.views.cover_image` to members of the course's organization only (a
+  404 for anyone else), through `media_file_response`, DEBUG on or off. Django's `static.serve` is
   documented as unfit for production; this view is the small part of it we need, with a safe path
   join, a content type only for images, and caching headers. Whitenoise cannot do it: it indexes
   files when the process starts, and covers are uploaded while it runs.
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404
 from django.utils._os import safe_join
 
 FILESYSTEM = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
@@ -58,8 +59,11 @@ def media_image_sources(environ: Mapping[str, str]) -> list[str]:
     return [endpoint.rstrip("/")] if endpoint else ["https://*.amazonaws.com"]
 
 
-def serve_media(request: HttpRequest, path: str) -> FileResponse:
-    """One uploaded image under MEDIA_ROOT; anything else (outside it, missing, not an image) is a 404."""
+def media_file_response(path: str) -> FileResponse:
+    """One uploaded image under MEDIA_ROOT, cached by the browser only; anything else is a 404.
+
+    Who may see the file is the caller's decision (courses.views.cover_image checks the organization).
+    """
     try:
         full_path = Path(safe_join(settings.MEDIA_ROOT, path))
     except SuspiciousFileOperation:
@@ -68,5 +72,5 @@ def serve_media(request: HttpRequest, path: str) -> FileResponse:
     if content_type not in SERVED_TYPES or not full_path.is_file():
         raise Http404("No such media file.")
     response = FileResponse(full_path.open("rb"), content_type=content_type)
-    response["Cache-Control"] = "public, max-age=3600"
+    response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.urls import include, path
 
 from config.health import healthz
-from config.media import serve_media
+from courses.views import cover_image
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -13,4 +13,5 @@ urlpatterns = [
 ]
 
 if settings.SERVE_MEDIA:
-    urlpatterns += [path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", serve_media, name="media")]
+    # Only course covers are uploaded; the view checks they belong to the member's organization.
+    urlpatterns += [path(f"{settings.MEDIA_URL.lstrip('/')}course-covers/<path:path>", cover_image, name="cover_image")]

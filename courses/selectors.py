@@ -195,3 +195,8 @@ def questions_untagged_for_review(*, membership: Membership, course_id: int) -> 
         .filter(course_id=course_id, standards__isnull=True)
         .prefetch_related("choices")
     )
+
+
+def cover_image_visible(*, membership: Membership, name: str) -> bool:
+    """Whether `name` (a stored file name: course-covers/x.png) is a cover of a course of the member's organization."""
+    return Course.objects.of_organization(membership.organization_id).filter(cover_image=name).exists()

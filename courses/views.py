@@ -6,9 +6,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 
+from config.media import media_file_response
 from courses import selectors, services
 from courses.content import render_markdown
 from courses.forms import (
@@ -532,3 +533,15 @@ def question_review(request: HttpRequest, course_id: int) -> HttpResponse:
         "first_number": page.start_index() or 1,
     }
     return render(request, "courses/question_review.html", context)
+
+
+# --- Media ----------------------------------------------------------------------------------------
+
+
+@member_required()
+def cover_image(request: HttpRequest, path: str) -> HttpResponse:
+    """A course cover, served by the web process (no object storage), to members of its organization only."""
+    name = f"course-covers/{path}"
+    if not selectors.cover_image_visible(membership=request.membership, name=name):
+        raise Http404("No such image in this organization.")
+    return media_file_response(name)

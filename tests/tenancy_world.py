@@ -216,6 +216,8 @@ def build_world(key: str) -> World:
     employee.save(update_fields=["team"])
     invitation = factories.InvitationFactory(organization=organization, team=team, invited_by=people["admin"].user)
     course = factories.published_course(organization, lessons=2, questions=1, standards=[standard])
+    cover = _cover_image(key)
+    type(course).objects.filter(pk=course.pk).update(cover_image=f"course-covers/{cover}")
     draft = factories.CourseFactory(organization=organization, created_by=people["author"].user)
     draft_lesson = factories.LessonFactory(course=draft)
     draft_lesson.standards.add(retired)
@@ -265,6 +267,7 @@ def build_world(key: str) -> World:
             "assignment_id": assignment.pk,
             "token": invitation.token,
             "code": certificate.code,
+            "path": cover,  # a course cover's file under /media/course-covers/
         },
     )
     world.url_variants = [
@@ -274,6 +277,23 @@ def build_world(key: str) -> World:
         world.objects[model] = list(model._default_manager.filter(**{f"{path}_id": organization.pk}).order_by("pk"))
     world.objects[Organization] = [organization]
     return world
+
+
+def _cover_image(key: str) -> str:
+    """A real PNG under MEDIA_ROOT/course-covers/, named for the organization: the media URL serves it."""
+    import io
+    from pathlib import Path
+
+    from django.conf import settings
+    from PIL import Image
+
+    name = f"{key}-cover.png"
+    folder = Path(settings.MEDIA_ROOT) / "course-covers"
+    folder.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (10, 90, 90)).save(buffer, "PNG")
+    (folder / name).write_bytes(buffer.getvalue())
+    return name
 
 
 def build_worlds() -> tuple[World, World]:

@@ -69,7 +69,8 @@ def _urls(pattern: tenancy_world.AppPattern, world: tenancy_world.World) -> list
 
 
 def _leaked_markers(response, markers: set[str]) -> list[str]:
-    body = response.content.decode(errors="replace")
+    raw = b"".join(response.streaming_content) if response.streaming else response.content  # files stream
+    body = raw.decode(errors="replace")
     return sorted(marker for marker in markers if marker in body)
 
 

@@ -24,10 +24,6 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
-def _get_signed_out(path: str):
-    return Client().get(path)
-
-
 @pytest.fixture
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -56,30 +52,41 @@ def test_an_uploaded_cover_appears_and_is_served_with_debug_off(acme, media_root
     assert served.status_code == 200
     assert served["Content-Type"] == "image/png"
     assert b"".join(served.streaming_content) == image
-    assert "max-age" in served["Cache-Control"]
+    assert served["Cache-Control"] == "private, max-age=3600"
+
+    # and nobody outside the organization gets it: another organization's member, or signed out
+    outsider = factories.member(factories.OrganizationFactory(), Role.ADMIN)
+    assert client_for(outsider).get(src).status_code == 404
+    assert Client().get(src).status_code == 302  # to sign in, like every members' page
 
 
 @pytest.mark.parametrize(
     "path",
     [
-        "/media/../manage.py",
-        "/media/..%2f..%2fmanage.py",
-        "/media/%2e%2e/config/settings/base.py",
-        "/media/missing.png",
+        "/media/course-covers/../../manage.py",
+        "/media/course-covers/..%2f..%2fmanage.py",
+        "/media/course-covers/%2e%2e/%2e%2e/config/settings/base.py",
+        "/media/course-covers/missing.png",
+        "/media/other/ok.png",
     ],
 )
-def test_nothing_outside_media_root_or_missing_is_served(path, media_root, db):
-    (media_root / "course-covers").mkdir(parents=True)
-    assert _get_signed_out(path).status_code == 404
+def test_nothing_outside_the_covers_or_missing_is_served(path, acme, media_root):
+    (media_root / "other").mkdir(parents=True)
+    (media_root / "other" / "ok.png").write_bytes(_png())
+
+    assert client_for(factories.member(acme, Role.ADMIN)).get(path).status_code == 404
 
 
-def test_only_images_are_served(media_root, db):
+def test_only_images_are_served(acme, media_root):
     (media_root / "course-covers").mkdir(parents=True)
     (media_root / "course-covers" / "page.html").write_text("<script>alert(1)</script>")
     (media_root / "course-covers" / "ok.png").write_bytes(_png())
+    factories.CourseFactory(organization=acme, cover_image="course-covers/page.html")
+    factories.CourseFactory(organization=acme, cover_image="course-covers/ok.png")
+    client = client_for(factories.member(acme))
 
-    assert _get_signed_out("/media/course-covers/page.html").status_code == 404
-    assert _get_signed_out("/media/course-covers/ok.png").status_code == 200
+    assert client.get("/media/course-covers/page.html").status_code == 404
+    assert client.get("/media/course-covers/ok.png").status_code == 200
 
 
 def test_with_a_bucket_the_default_storage_is_s3_and_csp_allows_its_domain():
