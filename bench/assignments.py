@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
-from course_player import BENCH_DATABASE, count_queries, p95, timed  # noqa: E402
+from course_player import BENCH_DATABASE, count_queries, p95, throwaway_database, timed  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -129,18 +129,8 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
 
-    if connection.vendor != "postgresql":
-        raise SystemExit("Set DATABASE_URL to a postgres:// URL: the benchmark runs on PostgreSQL.")
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DATABASE
-    setup_test_environment()
-    original_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            server_version = cursor.fetchone()[0]
+    with throwaway_database() as server_version:
         bulk = bench_bulk(args.bulk)
         started = time.perf_counter()
         pages = bench_pages(args.employees, args.requests, args.warmup)
@@ -163,9 +153,6 @@ def main() -> None:
         for label, times, queries in pages:
             print(f"  {label:34}{len(times):>5}{statistics.median(times):>8.1f} ms{p95(times):>8.1f} ms{queries:>9}")
         print("  goals: dashboard ≤ 150 ms and ≤ 20 queries, home ≤ 30 ms and ≤ 10 queries")
-    finally:
-        connection.creation.destroy_test_db(original_name, verbosity=0)
-        teardown_test_environment()
 
 
 if __name__ == "__main__":
