@@ -15,6 +15,16 @@ def course(acme) -> Course:
 
 
 @pytest.fixture
+def front_desk(acme, bob, carol):
+    """Acme's front desk: bob manages it, carol works in it."""
+    team = factories.TeamFactory(organization=acme, name="Front desk")
+    team.managers.add(bob)
+    carol.team = team
+    carol.save(update_fields=["team"])
+    return team
+
+
+@pytest.fixture
 def carol_client(carol):
     return client_for(carol)
 

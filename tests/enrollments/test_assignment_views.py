@@ -31,15 +31,6 @@ def cancel_url(assignment) -> str:
 
 
 @pytest.fixture
-def front_desk(acme, bob, carol):
-    team = factories.TeamFactory(organization=acme, name="Front desk")
-    team.managers.add(bob)
-    carol.team = team
-    carol.save(update_fields=["team"])
-    return team
-
-
-@pytest.fixture
 def kitchen(acme):
     return factories.TeamFactory(organization=acme, name="Kitchen")
 

@@ -32,15 +32,6 @@ NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday
 
 
 @pytest.fixture
-def front_desk(acme, bob, carol):
-    team = factories.TeamFactory(organization=acme, name="Front desk")
-    team.managers.add(bob)
-    carol.team = team
-    carol.save(update_fields=["team"])
-    return team
-
-
-@pytest.fixture
 def program(acme):
     program = factories.ProgramFactory(organization=acme, title="New starter essentials")
     for order in range(2):

@@ -20,15 +20,6 @@ PAST = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def front_desk(acme, bob, carol):
-    team = factories.TeamFactory(organization=acme, name="Front desk")
-    team.managers.add(bob)
-    carol.team = team
-    carol.save(update_fields=["team"])
-    return team
-
-
-@pytest.fixture
 def kitchen(acme):
     team = factories.TeamFactory(organization=acme, name="Kitchen")
     factories.member(acme, team=team, user__name="Kim Cook")
