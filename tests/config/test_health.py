@@ -11,11 +11,17 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connections
+from django.utils.module_loading import import_string
 
 from config import health
 from config.celery_app import app as celery_app
+from tests.conftest import client_for
+
+# Whatever engine the settings name.
+SessionStore = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
 
 CLOSED_PORT = 1  # nothing listens on 127.0.0.1:1
 UNREACHABLE_BROKER_URL = f"redis://127.0.0.1:{CLOSED_PORT}/0"
@@ -32,8 +38,15 @@ def unreachable_database(monkeypatch):
 
 
 @pytest.fixture
-def unreachable_broker(monkeypatch):
-    """Make the probe's broker connection a real kombu connection to a closed Redis port."""
+def unreachable_broker(settings):
+    """Point the probe at a closed Redis port: its per-process client for that URL fails to connect."""
+    settings.CELERY_BROKER_URL = UNREACHABLE_BROKER_URL
+
+
+@pytest.fixture
+def unreachable_embedded_broker(monkeypatch, settings):
+    """The embedded mode's path (kombu, not a Redis client), made to fail on a closed Redis port."""
+    settings.CELERY_BROKER_URL = "filesystem://localhost/"
     monkeypatch.setattr(
         celery_app, "connection_for_write", functools.partial(celery_app.connection_for_write, UNREACHABLE_BROKER_URL)
     )
@@ -73,6 +86,54 @@ def test_healthz_answers_quickly_when_the_broker_is_down(client, db, unreachable
     client.get("/healthz")
 
     assert time.monotonic() - started < health.BROKER_CONNECT_TIMEOUT + 1
+
+
+def test_healthz_checks_the_embedded_broker_through_kombu(client, db, unreachable_embedded_broker):
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "broker": "unreachable"}
+
+
+def test_healthz_reuses_one_broker_connection(client, db, monkeypatch):
+    # given: every socket opened to Redis in this process is counted
+    opened = []
+    connect = redis.connection.Connection._connect
+    monkeypatch.setattr(redis.connection.Connection, "_connect", lambda self: (opened.append(self), connect(self))[1])
+    client.get("/healthz")  # the process's client may connect once
+
+    # when
+    responses = [client.get("/healthz") for _ in range(20)]
+
+    # then
+    assert {response.status_code for response in responses} == {200}
+    assert len(opened) <= 1
+
+
+def test_healthz_touches_no_session_user_or_membership(carol, django_assert_num_queries, monkeypatch):
+    # given: a signed-in person's cookie, and a session store that fails if anything reads it
+    signed_in = client_for(carol)
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("the probe loaded the session")
+
+    monkeypatch.setattr(SessionStore, "load", refuse)
+
+    # when: only the database check's SELECT 1 runs
+    with django_assert_num_queries(1):
+        response = signed_in.get("/healthz")
+
+    # then
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers and not response.cookies
+
+
+def test_healthz_is_not_redirected_to_https(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = []
+
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/accounts/login/").status_code == 301
 
 
 # --- Content-Security-Policy ------------------------------------------------------------------------
