@@ -7,6 +7,7 @@ from courses.views import cover_image
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("", include("notifications.urls")),
     path("author/", include("courses.urls")),
     path("", include("enrollments.urls")),
     path("", include("organizations.urls")),

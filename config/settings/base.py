@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "csp",
     "allauth",
     "allauth.account",
+    "notifications",
     "organizations",
     "courses",
     "enrollments",
@@ -231,9 +232,14 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Everything scheduled lives in PostgreSQL; beat only ticks periodic housekeeping. The follow-up
-# dispatcher and sweeper join this schedule with the follow-up engine.
+# Everything scheduled lives in PostgreSQL; beat only ticks: what is due is claimed from the database.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # The delivery ledger's tick: planners (reminders, escalations...), sweep, claim, enqueue batches.
+    "notifications-tick": {
+        "task": "notifications.tasks.notifications_tick",
+        # Shorter only in the crash tests, which must not wait minutes for a tick.
+        "schedule": float(os.environ.get("NOTIFICATIONS_TICK_SECONDS", "60")),
+    },
     "purge-stale-invitations": {
         "task": "organizations.tasks.invitations_purge_stale",
         "schedule": 60 * 60 * 6,
@@ -249,6 +255,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 60 * 60,
     },
 }
+
+# --- Notifications (the delivery ledger, notifications/services.py) ------------------------------
+# A claimed message is its worker's for this long; then the sweeper returns it to pending. It must
+# exceed the task's hard time limit, so a live worker never loses a batch it is still sending.
+NOTIFICATIONS_LEASE_SECONDS = int(os.environ.get("NOTIFICATIONS_LEASE_SECONDS", "300"))
+NOTIFICATIONS_CLAIM_LIMIT = 50_000  # messages claimed per tick (at 500 emails/s, under two minutes' work)
+NOTIFICATIONS_BATCH_SIZE = 250  # messages per broker message: 100,000 due messages make about 400
+NOTIFICATIONS_MAX_ATTEMPTS = 8  # transient SMTP failures retried with backoff (30 s doubling, 30 min at most)
 
 # --- Cache --------------------------------------------------------------------------------------
 # allauth's rate limits live in the cache: with several processes it must be shared (Redis).
