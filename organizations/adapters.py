@@ -21,9 +21,12 @@ from urllib.parse import quote
 from allauth.account import app_settings as allauth_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+
+from notifications.services import messages_enqueue
 
 if TYPE_CHECKING:
     from organizations.models import Invitation
@@ -94,6 +97,7 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
         allauth's own links to its sign-up and reset pages (`signup_url`, and `password_reset_url`
         outside the reset email itself) are built from the request's host; they are replaced here.
         """
+        from organizations.emails import account_mail_draft
         from organizations.selectors import account_for_email, organization_to_name
 
         request = self.request
@@ -117,7 +121,12 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
             confirmation_days=allauth_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
             password_reset_days=max(1, settings.PASSWORD_RESET_TIMEOUT // (24 * 60 * 60)),
         )
-        super().send_mail(template_prefix, email, context)
+        context = {"request": request, "email": email, "current_site": get_current_site(request), **context}
+        # Through the delivery ledger like every email: stored in this request's transaction, sent by a worker.
+        messages_enqueue(
+            drafts=[account_mail_draft(self.render_mail(template_prefix, email, context), recipient=recipient)],
+            send_now=True,
+        )
 
 
 def site_url(path: str) -> str:

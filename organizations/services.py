@@ -10,17 +10,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
+from notifications.services import messages_enqueue
 from organizations import tasks
+from organizations.emails import invitation_draft
 from organizations.integrity import violated_constraint
 from organizations.models import (
     INVITATION_VALIDITY,
@@ -346,7 +344,6 @@ def membership_update(
 # revoked) invitation per email and organization, which makes double submits and re-uploaded CSV
 # files harmless. Emails go out from a Celery task enqueued only once the transaction commits.
 
-INVITATION_SEND_BATCH_SIZE = 50
 OPEN_INVITATION_CONSTRAINT = "invitation_one_open_per_email"
 CSV_IMPORT_MAX_BYTES = 1024 * 1024
 CSV_IMPORT_COLUMNS: tuple[str, ...] = ("email", "name", "role", "team", "time_zone")
@@ -405,12 +402,11 @@ def _renew(invitation: Invitation, *, now, **fields: Any) -> None:
 
 
 def _enqueue_invitation_emails(invitation_ids: list[int]) -> None:
-    """Send on commit: a rolled-back invitation is never emailed, and the worker always finds the row."""
-    if len(invitation_ids) == 1:
-        tasks.invitation_send.delay_on_commit(invitation_ids[0])
-        return
-    for start in range(0, len(invitation_ids), INVITATION_SEND_BATCH_SIZE):
-        tasks.invitations_send_batch.delay_on_commit(invitation_ids[start : start + INVITATION_SEND_BATCH_SIZE])
+    """Put the invitation emails in the delivery ledger, in this transaction: a rolled-back invitation
+    is never emailed, and a committed one is never lost (a worker is asked to send at once, and the
+    dispatcher sends whatever that request missed)."""
+    invitations = Invitation.objects.select_related("organization", "team", "invited_by").filter(pk__in=invitation_ids)
+    messages_enqueue(drafts=[invitation_draft(invitation) for invitation in invitations], send_now=True)
 
 
 def _manages_team(actor: Membership, team_id: int) -> bool:
@@ -538,84 +534,6 @@ def invitation_resend(*, invitation: Invitation, actor: Membership) -> Invitatio
     for name in ("token", "created_at", "expires_at", "sent_at"):
         setattr(invitation, name, getattr(locked, name))
     return invitation
-
-
-def invitation_accept_url(invitation: Invitation) -> str:
-    return settings.SITE_URL + reverse("organizations:invitation_accept", kwargs={"token": invitation.token})
-
-
-def _invitation_message(invitation: Invitation, *, connection=None) -> EmailMultiAlternatives:
-    """The invitation email, with its expiry in the invitee's time zone (the one the invitation names).
-
-    Templates convert every aware datetime to the *active* time zone before formatting it (in a
-    worker that is UTC, in a request the inviter's), so the rendering runs with the invitee's zone
-    active: the time printed and the zone named beside it always agree.
-    """
-    zone = zoneinfo.ZoneInfo(invitation.time_zone or invitation.organization.time_zone or "UTC")
-    context = {
-        "invitation": invitation,
-        "organization": invitation.organization,
-        "inviter_name": invitation.invited_by.display_name if invitation.invited_by else "",
-        "role": invitation.get_role_display(),
-        "team": invitation.team,
-        "accept_url": invitation_accept_url(invitation),
-        "expires_at": timezone.localtime(invitation.expires_at, zone),
-        "site_url": settings.SITE_URL,
-    }
-    with timezone.override(zone):
-        subject = " ".join(render_to_string("emails/invitation-subject.txt", context).split())
-        body_text = render_to_string("emails/invitation-body.txt", context)
-        body_html = render_to_string("emails/invitation-body.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[invitation.email],
-        connection=connection,
-    )
-    message.attach_alternative(body_html, "text/html")
-    return message
-
-
-def _record_sent(invitation: Invitation) -> None:
-    # Conditional on the token: if the invitation was re-sent (new token) while this email was on
-    # its way, the newer send is still pending and must not be marked as done.
-    now = timezone.now()
-    Invitation.objects.filter(pk=invitation.pk, token=invitation.token, sent_at__isnull=True).update(sent_at=now)
-    invitation.sent_at = now
-
-
-def _should_send(invitation: Invitation) -> bool:
-    return invitation.status == "pending" and invitation.sent_at is None
-
-
-def invitation_send(*, invitation: Invitation) -> bool:
-    """Email one invitation with its accept link (built from SITE_URL) and record `sent_at`.
-
-    Returns False without sending when the invitation is no longer pending or this token was already
-    sent, so a redelivered task does not email twice. SMTP errors propagate (the task retries).
-    """
-    if not _should_send(invitation):
-        return False
-    _invitation_message(invitation).send()
-    _record_sent(invitation)
-    return True
-
-
-def invitations_send(*, invitations: Iterable[Invitation]) -> int:
-    """Email several invitations over one SMTP connection; returns how many were sent.
-
-    Each one is recorded as soon as it is accepted by the server, so a retry after a failure half-way
-    only sends the rest.
-    """
-    pending = [invitation for invitation in invitations if _should_send(invitation)]
-    if not pending:
-        return 0
-    with get_connection() as connection:
-        for invitation in pending:
-            _invitation_message(invitation, connection=connection).send()
-            _record_sent(invitation)
-    return len(pending)
 
 
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:

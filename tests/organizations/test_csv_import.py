@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from django.urls import reverse
 
+from notifications.services import messages_claim_due
 from organizations import services, tasks
 from organizations.models import Invitation, Role
 from tests import factories
 from tests.conftest import client_for
+from tests.mailbox import deliver
 from tests.organizations.invitation_fixtures import (  # noqa: F401  (fixtures)
     age,
     eager_celery,
@@ -53,15 +56,19 @@ def test_a_good_file_invites_everyone_and_sends_emails_in_a_batch_on_commit(
     assert all(invitation.sent_at for invitation in Invitation.objects.all())
 
 
-def test_batches_are_capped(acme, alice, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(services, "INVITATION_SEND_BATCH_SIZE", 2)
+def test_a_large_import_asks_for_one_immediate_send_and_the_ledger_batches_it(
+    acme, alice, django_capture_on_commit_callbacks
+):
     lines = "".join(f"p{n}@example.com,,employee,,\n" for n in range(5))
 
     with django_capture_on_commit_callbacks() as callbacks:
         result = import_csv(acme, alice, HEADER + lines)
 
     assert len(result.invited) == 5
-    assert len(callbacks) == 3  # 2 + 2 + 1
+    assert len(callbacks) == 1
+    with override_settings(NOTIFICATIONS_BATCH_SIZE=2):
+        claim = messages_claim_due()
+    assert [len(batch) for batch in claim.batches] == [2, 2, 1]
 
 
 def test_a_file_with_bad_lines_creates_nothing_and_reports_every_line(acme, alice, front_desk):
@@ -215,14 +222,14 @@ def test_only_admins_import(bob):
     assert Invitation.objects.count() == 0
 
 
-def test_the_batch_task_sends_each_invitation_once(acme, alice, front_desk):
+def test_imported_invitations_are_each_emailed_once(acme, alice, front_desk):
     result = import_csv(acme, alice, GOOD)
-    ids = [invitation.pk for invitation in result.invited]
-    assert len(ids) == 3
+    assert len(result.invited) == 3
 
-    assert tasks.invitations_send_batch.apply(args=[ids]).get() == 3
-    assert tasks.invitations_send_batch.apply(args=[ids]).get() == 0  # a redelivered batch sends nothing
-    assert len(mail.outbox) == 3
+    deliver()
+    deliver()  # the pipeline running again sends nothing twice
+
+    assert sorted(message.to[0] for message in mail.outbox) == ["ana@example.com", "kim@example.com", "sam@example.com"]
 
 
 # --- large files: a background job with a progress page -----------------------------------------------

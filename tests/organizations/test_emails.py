@@ -22,11 +22,14 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.services import messages_enqueue
 from organizations import services
+from organizations.emails import invitation_draft
 from organizations.models import Invitation, Role
 from tests import factories
 from tests.conftest import client_for
 from tests.factories import TEST_PASSWORD
+from tests.mailbox import deliver
 from tests.organizations.invitation_fixtures import (  # noqa: F401  (fixtures)
     dave_invitation,
     front_desk,
@@ -90,7 +93,8 @@ def test_the_invitation_gives_its_expiry_in_the_invitees_time_zone(dave_invitati
     # when: the email is rendered where another time zone is active (a worker's UTC, or the
     # inviter's own zone when it is sent during their request)
     with timezone.override(zoneinfo.ZoneInfo(active_zone)):
-        services.invitation_send(invitation=dave_invitation)
+        messages_enqueue(drafts=[invitation_draft(dave_invitation)])
+    deliver()
 
     # then: both parts give the New York time and name New York, the same moment as expires_at
     _, text, html = parts(mail.outbox[0])
@@ -108,7 +112,7 @@ def test_the_invitation_email_and_the_invitation_list_show_the_same_moment(acme,
         actor=alice, email="erin@example.com", name="Erin",
         role=Role.EMPLOYEE, team=front_desk, time_zone="America/Los_Angeles",
     )  # fmt: skip
-    services.invitation_send(invitation=invitation)
+    deliver()
 
     # when
     page = client_for(alice).get(reverse("organizations:invitation_list")).content.decode()
@@ -131,6 +135,7 @@ def test_the_signup_confirmation_names_the_organization_and_links_to_site_url(da
         {"name": "Dave N.", "email": "dave@example.com", "password1": PASSWORD, "password2": PASSWORD},
     )
 
+    deliver()
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     subject, text, html = parts(message)
@@ -156,6 +161,7 @@ def test_signing_in_with_an_unconfirmed_address_sends_a_confirmation_naming_the_
 
     Client().post(reverse("account_login"), {"login": carol.user.email, "password": TEST_PASSWORD})
 
+    deliver()
     assert len(mail.outbox) == 1
     subject, text, html = parts(mail.outbox[0])
     assert subject == "Confirm your email address for ServiceCraft (Acme Hotels)"
@@ -171,6 +177,7 @@ def test_the_password_reset_email_names_the_organization_and_its_link_works(caro
 
     client.post(reverse("account_reset_password"), {"email": "carol@acme.test"})
 
+    deliver()
     assert len(mail.outbox) == 1
     subject, text, html = parts(mail.outbox[0])
     assert subject == "Reset your ServiceCraft password (Acme Hotels)"
@@ -194,6 +201,7 @@ def test_the_email_names_the_organization_the_person_acts_in(acme, globex, carol
     client.post(reverse("account_email"), {"action_add": "", "email": "carol@globex.test"})
 
     # then
+    deliver()
     subject, text, _ = parts(mail.outbox[-1])
     assert mail.outbox[-1].to == ["carol@globex.test"]
     assert subject == "Confirm your email address for ServiceCraft (Globex Stores)"
@@ -203,6 +211,7 @@ def test_the_email_names_the_organization_the_person_acts_in(acme, globex, carol
 def test_a_reset_for_an_unknown_address_says_so_without_a_signup_link(db):
     Client().post(reverse("account_reset_password"), {"email": "nobody@example.com"})
 
+    deliver()
     assert len(mail.outbox) == 1
     subject, text, html = parts(mail.outbox[0])
     assert subject == "No ServiceCraft account uses this address"
@@ -225,6 +234,7 @@ def test_signing_up_with_an_address_that_has_an_account_says_so(acme, charlie):
     )
 
     # then: no second account; an email that points to sign-in and password reset on SITE_URL
+    deliver()
     assert len(mail.outbox) == 1
     subject, text, html = parts(mail.outbox[0])
     assert subject == "You already have a ServiceCraft account"

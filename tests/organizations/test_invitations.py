@@ -16,7 +16,6 @@ from unittest import mock
 
 import pytest
 from aiosmtpd.controller import Controller
-from celery.exceptions import Retry
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -25,11 +24,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from organizations import services, tasks
+from notifications import tasks as notification_tasks
+from notifications.models import Message
+from notifications.services import messages_enqueue
+from organizations import services
+from organizations.emails import invitation_draft
 from organizations.models import Invitation, Membership, Role, User
 from organizations.tenancy import CURRENT_ORGANIZATION_SESSION_KEY
 from tests import factories
 from tests.conftest import client_for
+from tests.mailbox import deliver
 from tests.organizations.invitation_fixtures import (  # noqa: F401  (fixtures)
     age,
     dave_invitation,
@@ -83,15 +87,19 @@ def test_invitation_create_stores_the_invitation_and_sends_the_email_on_commit(
 def test_the_email_is_not_sent_before_commit_nor_when_the_transaction_rolls_back(
     acme, alice, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks() as callbacks, mock.patch.object(tasks.invitation_send, "delay") as delay:
+    with django_capture_on_commit_callbacks() as callbacks, mock.patch.object(
+        notification_tasks.notifications_send_now, "delay"
+    ) as delay:
         with pytest.raises(RuntimeError), transaction.atomic():
             services.invitation_create(actor=alice, email="dave@example.com")
             assert delay.call_count == 0  # not before commit
+            assert Message.objects.filter(to_email="dave@example.com").exists()  # planned in the transaction
             raise RuntimeError("the request failed after the invitation was written")
 
     assert callbacks == []
     delay.assert_not_called()
     assert not Invitation.objects.filter(email="dave@example.com").exists()
+    assert not Message.objects.filter(to_email="dave@example.com").exists()
 
 
 def test_a_double_submit_returns_the_open_invitation_and_sends_once(
@@ -166,38 +174,59 @@ def test_time_zone_defaults_to_the_organization(acme, alice):
 # --- sending ----------------------------------------------------------------------------------------
 
 
-def test_the_task_sends_once_even_when_redelivered(dave_invitation):
-    assert tasks.invitation_send.apply(args=[dave_invitation.pk]).get() is True
-    assert tasks.invitation_send.apply(args=[dave_invitation.pk]).get() is False
+def planned(invitation: Invitation) -> Invitation:
+    """What invitation_create and invitation_resend do in their transaction: the email goes in the ledger."""
+    messages_enqueue(drafts=[invitation_draft(invitation)])
+    return invitation
+
+
+def test_the_invitation_is_emailed_once_however_often_the_pipeline_runs(dave_invitation):
+    planned(dave_invitation)
+
+    deliver()
+    deliver()
 
     assert len(mail.outbox) == 1
+    dave_invitation.refresh_from_db()
+    assert dave_invitation.sent_at is not None
 
 
-def test_the_task_skips_revoked_and_missing_invitations(alice, dave_invitation):
+def test_a_revoked_or_resent_invitation_email_is_skipped_with_its_reason(alice, dave_invitation):
+    planned(dave_invitation)
     services.invitation_revoke(invitation=dave_invitation, actor=alice)
 
-    assert tasks.invitation_send.apply(args=[dave_invitation.pk]).get() is False
-    assert tasks.invitation_send.apply(args=[10**9]).get() is False
+    deliver()
+
     assert mail.outbox == []
+    assert Message.objects.get(category="invitation").skip_reason == "The invitation was withdrawn."
 
 
-def test_the_task_retries_with_backoff_on_smtp_errors(dave_invitation):
-    retries = []
+def test_only_the_newest_link_is_emailed_after_a_resend(alice, dave_invitation, django_capture_on_commit_callbacks):
+    planned(dave_invitation)
+    old_token = dave_invitation.token
+    services.invitation_resend(invitation=dave_invitation, actor=alice)
 
-    def record_retry(**kwargs):
-        retries.append(kwargs)
-        raise Retry()
+    (email,) = deliver()
 
+    assert dave_invitation.token != old_token and dave_invitation.token in email.body
+    skipped = Message.objects.get(dedup_key__endswith=old_token)
+    assert skipped.skip_reason == "The invitation was sent again with a new link."
+
+
+def test_an_smtp_failure_leaves_the_invitation_to_be_retried(dave_invitation):
+    planned(dave_invitation)
     with mock.patch(
-        "django.core.mail.EmailMultiAlternatives.send", side_effect=smtplib.SMTPServerDisconnected("gone")
-    ), mock.patch.object(tasks.invitation_send, "retry", side_effect=record_retry):
-        result = tasks.invitation_send.apply(args=[dave_invitation.pk])
+        "django.core.mail.backends.locmem.EmailBackend.send_messages",
+        side_effect=smtplib.SMTPServerDisconnected("gone"),
+    ):
+        deliver()
 
-    assert result.state == "RETRY"
-    assert isinstance(retries[0]["exc"], smtplib.SMTPServerDisconnected)
-    assert retries[0]["countdown"] == 30  # then 60, 120, … (exponential backoff)
+    message = Message.objects.get(category="invitation")
+    assert (message.status, message.attempts) == ("pending", 1)
     dave_invitation.refresh_from_db()
-    assert dave_invitation.sent_at is None  # so the next attempt still sends it
+    assert dave_invitation.sent_at is None
+    (email,) = deliver(message.not_before)  # the retry, after the backoff
+    assert email.to == ["dave@example.com"]
 
 
 class _Inbox:
@@ -233,11 +262,11 @@ def test_the_invitation_email_goes_through_a_real_smtp_server(dave_invitation):
             EMAIL_USE_TLS=False,
             SITE_URL=SITE_URL,
         ):
-            sent = services.invitation_send(invitation=dave_invitation)
+            planned(dave_invitation)
+            deliver()
     finally:
         server.stop()
 
-    assert sent is True
     assert len(inbox.messages) == 1
     recipients, message = inbox.messages[0]
     assert recipients == ["dave@example.com"]
