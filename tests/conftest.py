@@ -53,6 +53,11 @@ def charlie(globex):
     return factories.member(globex, Role.ADMIN, user__email="charlie@globex.test", user__name="Charlie Other")
 
 
+# What every signed-in request costs before its view: the user with the acting membership, in one query
+# (organizations.tenancy); the session comes from the cache (cached_db).
+REQUEST_PATH_QUERIES = 1
+
+
 def client_for(membership) -> Client:
     """A test client signed in as the membership's user, acting in its organization."""
     client = Client()

@@ -276,6 +276,14 @@ CACHES = {
     )
 }
 
+# Sessions: read from the cache, written through to the database (`cached_db`), so a signed-in
+# request loads its session without a query; a session missing from the cache (Redis restarted or
+# evicted it) is read from the database and cached again. Only with a shared cache: each process's
+# local-memory cache would keep serving a session another process had changed or ended.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if REDIS_CACHE_URL else "django.contrib.sessions.backends.db"
+)
+
 # --- Security headers ---------------------------------------------------------------------------
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -14,7 +14,7 @@ from enrollments.models import Assignment, AssignmentAudience, CourseProgress, E
 from enrollments.services import assignments as assignment_services
 from organizations.models import ImportJob, ImportJobKind, Role
 from tests import factories
-from tests.conftest import client_for
+from tests.conftest import REQUEST_PATH_QUERIES, client_for
 from tests.enrollments.test_assignments import courses_of, finish_course
 
 LIST = reverse("enrollments:assignment_list")
@@ -311,8 +311,8 @@ def test_a_manager_cannot_cancel_another_teams_assignment(alice, bob, kitchen, c
 
 # --- Query counts ------------------------------------------------------------------------------------
 
-LIST_QUERIES = 5  # session, user, membership; the paginator's count; the page with its three counts
-DETAIL_QUERIES = 6  # session, user, membership; the assignment; paginator count; the page of people
+LIST_QUERIES = REQUEST_PATH_QUERIES + 2  # the paginator's count; the page with its three counts
+DETAIL_QUERIES = REQUEST_PATH_QUERIES + 3  # the assignment; paginator count; the page of people
 
 
 def _populate(acme, alice, team, program, *, people: int, assignments: int) -> Assignment:
