@@ -38,7 +38,9 @@ CLAIM_CHUNK = 5_000  # ids per UPDATE when claiming: well under every database's
 
 def setting(name: str) -> int:
     """The ledger's tunables (settings.NOTIFICATIONS_<NAME>), with their defaults."""
-    defaults = {"LEASE_SECONDS": 300, "CLAIM_LIMIT": 50_000, "BATCH_SIZE": 250, "MAX_ATTEMPTS": 8}
+    defaults = {
+        "LEASE_SECONDS": 300, "CLAIM_LIMIT": 50_000, "BATCH_SIZE": 250, "MAX_ATTEMPTS": 8, "RETRY_SECONDS": 30,
+    }  # fmt: skip
     return int(getattr(settings, f"NOTIFICATIONS_{name}", defaults[name]))
 
 
@@ -490,7 +492,8 @@ def _retry_later(messages: list[Message], *, token, now, reply: str, result: Bat
             error=f"Gave up after {attempts} attempts. Last reply: {reply}",
         )
         return
-    delay = min(30 * 2 ** (attempts - 1), 30 * 60)  # 30 s, 60 s, 120 s, … at most 30 min
+    # 30 s, 60 s, 120 s, … at most 30 min (NOTIFICATIONS_RETRY_SECONDS is the first delay)
+    delay = min(setting("RETRY_SECONDS") * 2 ** (attempts - 1), 30 * 60)
     result.retrying += _release(
         messages, token=token, status=MessageStatus.PENDING, claim_token=None, lease_expires_at=None,
         attempts=F("attempts") + 1, error=reply, not_before=now + timedelta(seconds=delay),

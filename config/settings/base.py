@@ -263,6 +263,8 @@ NOTIFICATIONS_LEASE_SECONDS = int(os.environ.get("NOTIFICATIONS_LEASE_SECONDS", 
 NOTIFICATIONS_CLAIM_LIMIT = 50_000  # messages claimed per tick (at 500 emails/s, under two minutes' work)
 NOTIFICATIONS_BATCH_SIZE = 250  # messages per broker message: 100,000 due messages make about 400
 NOTIFICATIONS_MAX_ATTEMPTS = 8  # transient SMTP failures retried with backoff (30 s doubling, 30 min at most)
+# The first retry's delay; shorter only in the delivery-guarantee tests, whose SMTP server answers 4xx.
+NOTIFICATIONS_RETRY_SECONDS = int(os.environ.get("NOTIFICATIONS_RETRY_SECONDS", "30"))
 
 # --- Cache --------------------------------------------------------------------------------------
 # allauth's rate limits live in the cache: with several processes it must be shared (Redis).

@@ -13,7 +13,11 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":  # noqa: F
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, for tests only
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Emails stay in memory, except in the worker processes the delivery-guarantee tests start with
+# EMAIL_HOST pointing at the SMTP server they run (tests/notifications/test_delivery_guarantees.py):
+# base.py then picks the SMTP backend. pytest's own process always uses locmem (setup_test_environment).
+if not os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405

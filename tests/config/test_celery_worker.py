@@ -1,132 +1,41 @@
 """Celery end to end: a real worker process, the real Redis broker, the real test database.
 
-The worker runs as a subprocess against the test database pytest-django created, listening on a
-queue of its own, so stray messages from other runs on the same Redis cannot reach it and it cannot
-steal theirs. What a task did is observed where it matters: in PostgreSQL.
+The worker runs as a subprocess (tests/celery_processes.py) against the test database pytest-django
+created, listening on a queue of its own, so stray messages from other runs on the same Redis cannot
+reach it and it cannot steal theirs. What a task did is observed where it matters: in PostgreSQL.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from config.celery_app import app as celery_app
 from organizations.models import Invitation
 from organizations.tasks import invitations_purge_stale
 from tests import factories
+from tests.celery_processes import WorkerProcess, queue_purge, queue_size, wait_for
 
-WORKER_START_TIMEOUT = 30.0
 TASK_EFFECT_TIMEOUT = 30.0
-WORKER_STOP_TIMEOUT = 20.0
-
-
-def _test_database_url() -> str:
-    """A DATABASE_URL naming the database this test run uses (test_<name>), for the worker process."""
-    db = connection.settings_dict
-    user = quote(db.get("USER") or "", safe="")
-    password = quote(db.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = quote(db.get("HOST") or "127.0.0.1", safe="")  # a socket directory is percent-encoded
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{credentials}{host}{port}/{db['NAME']}"
-
-
-def _queue_size(queue: str) -> int:
-    with celery_app.connection_for_write() as conn:
-        return conn.default_channel.queue_declare(queue=queue).message_count
-
-
-def _queue_purge(queue: str) -> None:
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(queue)
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
-
-
-class WorkerProcess:
-    """A `celery worker` subprocess consuming one private queue; its output goes to a log file."""
-
-    def __init__(self, queue: str, log_path: Path) -> None:
-        self.queue = queue
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": _test_database_url(),
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "PYTHONUNBUFFERED": "1",
-        }
-        celery = Path(sys.executable).with_name("celery")
-        command = [
-            str(celery), "-A", "config", "worker",
-            "--pool=solo", "--concurrency=1",
-            "-Q", self.queue, "-n", f"{self.queue}@%h",
-            "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ]  # fmt: skip
-        with self.log_path.open("wb") as log_file:
-            self.process = subprocess.Popen(
-                command, cwd=settings.BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT
-            )
-        ready = _wait_for(lambda: " ready." in self.log or self.process.poll() is not None, WORKER_START_TIMEOUT)
-        if not ready or self.process.poll() is not None:
-            self.kill()
-            pytest.fail(f"The Celery worker did not become ready:\n{self.log}")
-
-    def stop(self) -> int | None:
-        """Warm shutdown (SIGTERM, as a process manager sends it); returns the exit code."""
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=WORKER_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 @pytest.fixture
 def worker(transactional_db, tmp_path) -> Iterator[WorkerProcess]:
     """A real worker on a fresh private queue; stopped before the test database is flushed."""
     queue = f"test-worker-{uuid.uuid4().hex[:12]}"
-    _queue_purge(queue)
+    queue_purge(queue)
     process = WorkerProcess(queue, tmp_path / "worker.log")
     process.start()
     yield process
     # The worker holds a database connection: it must be gone before the flush and any teardown.
     process.stop()
-    _queue_purge(queue)
+    queue_purge(queue)
 
 
 def _stale_invitations(count: int) -> list[int]:
@@ -155,10 +64,10 @@ def test_worker_runs_purge_task_from_the_broker_and_deletes_stale_invitations(wo
     invitations_purge_stale.apply_async(queue=worker.queue, task_id=task_id)
 
     # then: the worker deleted exactly the stale ones, in PostgreSQL
-    if not _wait_for(_gone(stale), TASK_EFFECT_TIMEOUT):
+    if not wait_for(_gone(stale), TASK_EFFECT_TIMEOUT):
         pytest.fail(f"The stale invitations are still there after {TASK_EFFECT_TIMEOUT}s. Worker log:\n{worker.log}")
     assert Invitation.objects.filter(pk__in=[open_invitation.pk, accepted.pk]).count() == 2
-    assert _wait_for(lambda: f"[{task_id}] succeeded" in worker.log, 10), worker.log
+    assert wait_for(lambda: f"[{task_id}] succeeded" in worker.log, 10), worker.log
     assert worker.stop() == 0, f"The worker did not shut down cleanly:\n{worker.log}"
     assert "Traceback" not in worker.log, worker.log
 
@@ -172,11 +81,11 @@ def test_task_enqueued_in_a_rolled_back_transaction_never_reaches_the_broker(wor
     rolled_back_id = str(uuid.uuid4())
     with pytest.raises(RuntimeError), transaction.atomic():
         invitations_purge_stale.apply_async_on_commit(queue=worker.queue, task_id=rolled_back_id)
-        assert _queue_size(worker.queue) == 0  # nothing is published before the commit
+        assert queue_size(worker.queue) == 0  # nothing is published before the commit
         raise RuntimeError("roll back")
 
     # then: nothing was published, and the rows are untouched
-    assert _queue_size(worker.queue) == 0
+    assert queue_size(worker.queue) == 0
     time.sleep(1)
     assert Invitation.objects.filter(pk__in=stale).count() == 2
 
@@ -184,13 +93,13 @@ def test_task_enqueued_in_a_rolled_back_transaction_never_reaches_the_broker(wor
     committed_id = str(uuid.uuid4())
     with transaction.atomic():
         invitations_purge_stale.apply_async_on_commit(queue=worker.queue, task_id=committed_id)
-        assert _queue_size(worker.queue) == 0
+        assert queue_size(worker.queue) == 0
 
     # then: the committed one ran; the rolled-back one never reached the worker. The solo worker takes
     # messages in order, so had the rolled-back one been sent, it would have been received first.
-    if not _wait_for(_gone(stale), TASK_EFFECT_TIMEOUT):
+    if not wait_for(_gone(stale), TASK_EFFECT_TIMEOUT):
         pytest.fail(f"The committed task did not run within {TASK_EFFECT_TIMEOUT}s. Worker log:\n{worker.log}")
-    assert _wait_for(lambda: f"[{committed_id}] succeeded" in worker.log, 10), worker.log
+    assert wait_for(lambda: f"[{committed_id}] succeeded" in worker.log, 10), worker.log
     assert rolled_back_id not in worker.log
     assert worker.log.count("Task organizations.tasks.invitations_purge_stale[") == 2  # received + succeeded
 
