@@ -599,8 +599,13 @@ def email_opt_out_set(*, user_id: int, category: str, enabled: bool) -> None:
 
 
 def messages_mark_read(*, user_id: int, ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
-    """Mark a person's in-app notices read (these ids, or all); only their own rows change."""
-    rows = Message.objects.filter(recipient_id=user_id, read_at__isnull=True)
+    """Mark a person's in-app notices read (these ids, or all); only their own rows change.
+
+    Only notices already visible: "mark all as read" must not mark a reminder planned for next week,
+    which the person has not seen yet and will see then as unread.
+    """
+    now = now or timezone.now()
+    rows = Message.objects.filter(recipient_id=user_id, read_at__isnull=True, visible_from__lte=now)
     if ids is not None:
         rows = rows.filter(pk__in=list(ids))
-    return rows.update(read_at=now or timezone.now())
+    return rows.update(read_at=now)

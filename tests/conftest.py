@@ -24,6 +24,29 @@ def _empty_cache():
 
 
 @pytest.fixture
+def notice_categories(monkeypatch):
+    """In-app notification categories for tests outside tests/notifications, registered for the test only.
+
+    The product's own in-app categories belong to the apps that send them (enrollments' reminders);
+    a test that needs notices without them gets these two: a reminder that cannot be turned off and
+    optional news.
+    """
+    from notifications import categories
+    from notifications.categories import Category
+
+    monkeypatch.setattr(categories, "_categories", dict(categories._categories))
+    categories.register(
+        Category(
+            name="sample-reminder", label="Due-date reminders", in_app=True, combine_group="sample-reminders",
+            description="Reminders about your assignments' due dates.",
+        )
+    )
+    categories.register(
+        Category(name="sample-news", label="Training news", optional=True, in_app=True, description="New courses.")
+    )
+
+
+@pytest.fixture
 def acme(db):
     return factories.OrganizationFactory(name="Acme Hotels", slug="acme")
 

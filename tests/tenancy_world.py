@@ -21,6 +21,7 @@ from pathlib import Path
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.db import connection, models
+from django.db.models import F
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from organizations.models import Organization, Role, ServiceStandardRevision
@@ -249,6 +250,8 @@ def build_world(key: str) -> World:
         actor=manager, program=program, audience="team", team=team, due_days=30
     ).assignment
 
+    notices = _notices(organization, people)
+
     world = World(
         key=key,
         organization=organization,
@@ -265,6 +268,7 @@ def build_world(key: str) -> World:
             "attempt_id": attempt.pk,
             "job_id": job.pk,
             "assignment_id": assignment.pk,
+            "message_id": notices["employee"].pk,
             "token": invitation.token,
             "code": certificate.code,
             "path": cover,  # a course cover's file under /media/course-covers/
@@ -275,8 +279,57 @@ def build_world(key: str) -> World:
     ]
     for model, path in organization_owned_models().items():
         world.objects[model] = list(model._default_manager.filter(**{f"{path}_id": organization.pk}).order_by("pk"))
+    for model in tenant_models():
+        world.objects[model] = list(model._default_manager.filter(tenant_id=organization.pk).order_by("pk"))
     world.objects[Organization] = [organization]
     return world
+
+
+def _notices(organization: Organization, people: dict[str, object]) -> dict[str, object]:
+    """Messages of the delivery ledger for the organization's people (categories of `notice_categories`).
+
+    Everyone has an in-app notice; the employee's news was not emailed (they turned it off) and a
+    reminder of theirs failed, so the delivery log shows a skip reason and an error too.
+    """
+    from django.urls import reverse
+
+    from notifications.models import OPTED_OUT_REASON, Message, MessageStatus
+    from notifications.services import Draft, email_opt_out_set, messages_enqueue
+
+    home = reverse("enrollments:home")
+    drafts = [
+        Draft(
+            dedup_key=f"{organization.slug}-{persona}-news", category="sample-news", to_email=membership.user.email,
+            recipient_id=membership.user_id, tenant_id=organization.pk, subject=f"News for the {persona}",
+            body_text="A new course is out.", url=home,
+        )
+        for persona, membership in people.items()
+    ]
+    employee = people["employee"]
+    drafts.append(
+        Draft(
+            dedup_key=f"{organization.slug}-employee-reminder", category="sample-reminder",
+            to_email=employee.user.email, recipient_id=employee.user_id, tenant_id=organization.pk,
+            subject="Your training is due", body_text="Due soon.", url=home,
+        )
+    )
+    messages_enqueue(drafts=drafts)
+    email_opt_out_set(user_id=employee.user_id, category="sample-news", enabled=False)
+    mine = Message.objects.filter(tenant_id=organization.pk)
+    mine.filter(dedup_key=f"{organization.slug}-employee-news").update(
+        status=MessageStatus.SKIPPED, skip_reason=OPTED_OUT_REASON
+    )
+    mine.filter(dedup_key=f"{organization.slug}-employee-reminder").update(
+        status=MessageStatus.FAILED, attempts=1, error="550 No such mailbox"
+    )
+    mine.filter(dedup_key=f"{organization.slug}-admin-news").update(status=MessageStatus.SENT, sent_at=F("created_at"))
+    return {persona: mine.get(dedup_key=f"{organization.slug}-{persona}-news") for persona in people}
+
+
+def tenant_models() -> list[type[models.Model]]:
+    """Project models that belong to an organization through an opaque `tenant_id` (the notifications
+    ledger, which cannot import organizations): no foreign key, so `organization_path` does not see them."""
+    return [model for model in project_models() if any(f.name == "tenant_id" for f in model._meta.concrete_fields)]
 
 
 def _cover_image(key: str) -> str:
@@ -333,7 +386,7 @@ def _digest_sql(label: str, table: str, queryset) -> tuple[str, list]:
 
 
 def organization_fingerprint(organization: Organization) -> dict[str, str]:
-    """A digest of every row the organization owns (and of its members' users), table by table.
+    """A digest of every row the organization owns (its ledger messages and its members' users too), by table.
 
     Nothing another organization's people do may change it. One query.
     """
@@ -346,6 +399,9 @@ def organization_fingerprint(organization: Organization) -> dict[str, str]:
             through = m2m.remote_field.through
             links = through.objects.filter(**{f"{m2m.m2m_field_name()}__{path}_id": organization.pk})
             parts.append(_digest_sql(through._meta.db_table, through._meta.db_table, links))
+    for model in tenant_models():
+        rows = model._default_manager.filter(tenant_id=organization.pk)
+        parts.append(_digest_sql(model._meta.label, model._meta.db_table, rows))
     parts.append(
         _digest_sql("Organization", Organization._meta.db_table, Organization.objects.filter(pk=organization.pk))
     )

@@ -49,7 +49,7 @@ PERSONAS = tuple(tenancy_world.PERSONAS)
 
 
 @pytest.fixture
-def worlds(db):
+def worlds(db, notice_categories):
     acme, globex = tenancy_world.build_worlds()
     markers = mark_text_fields(globex)
     return acme, globex, markers
