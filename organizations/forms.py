@@ -324,3 +324,29 @@ class InvitationImportForm(forms.Form):
                 "The file is larger than 1 MiB. Split it into smaller files.", code="too_big"
             )
         return upload.read()
+
+
+class DeliveryLogFilterForm(forms.Form):
+    """The delivery log's filters (GET): a person's name or email, a category, a status.
+
+    A value that is not a choice (an old link, a category no longer registered) is a field error and
+    that filter is left out, so the page still shows the rest.
+    """
+
+    q = forms.CharField(label="Person (name or email)", required=False, max_length=200)
+    category = forms.ChoiceField(label="Category", required=False)
+    status = forms.ChoiceField(label="Status", required=False)
+
+    def __init__(self, *args, categories: list, statuses: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update({"type": "search", "autocomplete": "off"})
+        self.fields["category"].choices = [("", "Any category"), *((c.name, c.label) for c in categories)]
+        self.fields["status"].choices = [("", "Any status"), *statuses]
+
+    def chosen(self) -> dict[str, str]:
+        """The filters from the valid fields (an invalid one counts as not chosen)."""
+        if not self.is_bound:
+            return {"q": "", "category": "", "status": ""}
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {name: (data.get(name) or "").strip() for name in ("q", "category", "status")}

@@ -17,6 +17,8 @@ from django.db.models.fields.json import KT
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from notifications import categories as notification_categories
+from notifications.models import Message, MessageStatus
 from organizations.models import (
     ImportJob,
     Invitation,
@@ -400,3 +402,46 @@ def import_job_get(*, membership: Membership, job_id: int) -> ImportJob:
     if not membership.is_admin:
         jobs = jobs.filter(created_by=membership)
     return get_object_or_404(jobs, pk=job_id)
+
+
+# --- Delivery log (the notifications ledger, scoped to the organization) --------------------------
+
+
+def delivery_log(
+    *, membership: Membership, person: str = "", category: str = "", status: str = ""
+) -> QuerySet[Message]:
+    """The organization's messages, newest first, with their recipients: what was sent, skipped or failed, why.
+
+    Scoped by the ledger's `tenant_id` (the organization's id, which the ledger keeps as an opaque
+    number). `person` matches the recipient's name or email, or the address the message went to.
+    The bodies are not loaded: the log shows subjects.
+    """
+    rows = (
+        Message.objects.of_tenant(membership.organization_id)
+        .select_related("recipient")
+        .defer("body_text", "body_html")
+        .order_by("-created_at", "-id")
+    )
+    if person:
+        rows = rows.filter(
+            Q(to_email__icontains=person) | Q(recipient__name__icontains=person) | Q(recipient__email__icontains=person)
+        )
+    if category:
+        rows = rows.filter(category=category)
+    if status:
+        rows = rows.filter(status=status)
+    return rows
+
+
+def with_delivery_labels(messages: list[Message]) -> list[Message]:
+    """Set `category_label` (from the registry) and `reason` (why it was skipped, failed or is retried)."""
+    labels = {category.name: category.label for category in notification_categories.all_categories()}
+    for message in messages:
+        message.category_label = labels.get(message.category, message.category)
+        if message.status == MessageStatus.SKIPPED:
+            message.reason = message.skip_reason
+        elif message.status in (MessageStatus.FAILED, MessageStatus.PENDING):
+            message.reason = message.error  # a pending message with an error is waiting to retry
+        else:
+            message.reason = ""
+    return messages

@@ -11,6 +11,7 @@ urlpatterns = [
     path("organization/settings/", views.organization_settings, name="settings"),
     path("organization/history/", views.organization_history, name="organization_history"),
     path("organization/switch/", views.switch, name="switch"),
+    path("organization/delivery-log/", views.delivery_log, name="delivery_log"),
     path("standards/", views.standard_list, name="standard_list"),
     path("standards/new/", views.standard_create, name="standard_create"),
     path("standards/<int:standard_id>/edit/", views.standard_edit, name="standard_edit"),

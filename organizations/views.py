@@ -16,9 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from notifications import categories as notification_categories
+from notifications.models import MessageStatus
 from organizations import selectors, services
 from organizations.adapters import forget_invitation, invitation_unusable_response, remember_invitation
 from organizations.forms import (
+    DeliveryLogFilterForm,
     InvitationForm,
     InvitationImportForm,
     MembershipForm,
@@ -505,4 +508,37 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
         request,
         "organizations/import_job.html",
         {"job": job, "return_url": return_url, "status_label": _job_status_label(job)},
+    )
+
+
+# --- Delivery log -------------------------------------------------------------------------------
+
+DELIVERY_LOG_PER_PAGE = 50
+
+
+@member_required(Role.ADMIN)
+def delivery_log(request: HttpRequest) -> HttpResponse:
+    """Every message the product sent (or will send) to the organization's people, and what became of it.
+
+    Filters are a plain GET form, so they work without scripts and a filtered page can be bookmarked.
+    """
+    form = DeliveryLogFilterForm(
+        request.GET or None, categories=notification_categories.all_categories(), statuses=MessageStatus.choices
+    )
+    chosen = form.chosen()
+    page = Paginator(
+        selectors.delivery_log(
+            membership=request.membership, person=chosen["q"], category=chosen["category"], status=chosen["status"]
+        ),
+        DELIVERY_LOG_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "organizations/delivery_log.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": selectors.with_delivery_labels(list(page.object_list)),
+            "filtered": any(chosen.values()),
+        },
     )

@@ -241,6 +241,8 @@ NOT_IDS = {
     "kind": "a question type",
     "next": "where to go after signing in (same-site paths only)",
     "format": "json: an import job's progress as figures for its page's script",
+    "q": "a search text (the delivery log's person: a name or an email)",
+    "category": "a notification category's name",
 }
 _GET_READ = re.compile(r"request\.GET(?:\.get|\.getlist|\.__getitem__)?\s*[\(\[]\s*[\"'](\w+)[\"']")
 
