@@ -151,8 +151,8 @@ def count_queries(call: Callable[[], object], *, show: bool = False) -> int:
 
 
 @contextmanager
-def throwaway_database() -> Iterator[str]:
-    """Create and migrate BENCH_DATABASE on DATABASE_URL's server, and drop it at the end, even on failure.
+def throwaway_database(name: str = BENCH_DATABASE) -> Iterator[str]:
+    """Create and migrate `name` on DATABASE_URL's server, and drop it at the end, even on failure.
 
     Yields the server's PostgreSQL version. Django's test-database utilities do the work.
     """
@@ -161,7 +161,7 @@ def throwaway_database() -> Iterator[str]:
 
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a postgres:// URL: the benchmark runs on PostgreSQL.")
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DATABASE
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
     setup_test_environment()
     original_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:

@@ -33,7 +33,7 @@ from notifications.models import OPTED_OUT_REASON, EmailOptOut, Message, Message
 logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
-CLAIM_CHUNK = 5_000  # ids per UPDATE when claiming: well under every database's parameter limit
+CLAIM_CHUNK = 5_000  # dedup keys per query: well under every database's parameter limit
 
 
 def setting(name: str) -> int:
@@ -209,8 +209,11 @@ def messages_claim_due(
 ) -> Claim:
     """Claim due pending messages in one short transaction and split them into batches for workers.
 
-    `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (two dispatchers never wait on each other), and a
-    conditional `UPDATE … WHERE status = 'pending'` that holds on SQLite too. A person's messages
+    One statement, `WITH due AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE …
+    WHERE status = 'pending' AND id IN (SELECT pk FROM due) RETURNING …`: on PostgreSQL two
+    dispatchers never wait on each other; on SQLite (no row locks) the conditional update still
+    gives each row to one claimer. The selection is materialized: as a plain `IN (subquery)` the
+    planner may run it once per row updated, and the LIMIT no longer limits. A person's messages
     stay in one batch, so the worker can combine reminders due at once and apply the daily cap.
     """
     now = now or timezone.now()
@@ -224,15 +227,26 @@ def messages_claim_due(
         due = due.order_by("not_before", "id")
         if db_connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        rows = list(due.values_list("pk", "recipient_id", "to_email")[:limit])
-        claimed = 0
-        for start in range(0, len(rows), CLAIM_CHUNK):
-            chunk = [pk for pk, _, _ in rows[start : start + CLAIM_CHUNK]]
-            claimed += Message.objects.filter(pk__in=chunk, status=MessageStatus.PENDING).update(
-                status=MessageStatus.CLAIMED, claim_token=token, lease_expires_at=lease_until
+        # Written in SQL around the queryset's own: the ids never travel to Python and back (100,000
+        # of them made the claim three times slower, bench/notifications.py).
+        due_sql, due_params = due.values("pk")[:limit].query.sql_with_params()
+        table = db_connection.ops.quote_name(Message._meta.db_table)
+        field = Message._meta.get_field
+        with db_connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH due AS MATERIALIZED ({due_sql}) "  # noqa: S608 (no input)
+                f"UPDATE {table} SET status = %s, claim_token = %s, lease_expires_at = %s "
+                "WHERE status = %s AND id IN (SELECT pk FROM due) RETURNING id, recipient_id, to_email",
+                [
+                    *due_params,
+                    MessageStatus.CLAIMED,
+                    field("claim_token").get_db_prep_value(token, db_connection),
+                    field("lease_expires_at").get_db_prep_value(lease_until, db_connection),
+                    MessageStatus.PENDING,
+                ],
             )
-        if claimed != len(rows):  # another claimer took some (possible without row locks, on SQLite)
-            rows = list(Message.objects.filter(claim_token=token).values_list("pk", "recipient_id", "to_email"))
+            rows = cursor.fetchall()
+    rows.sort(key=lambda row: row[0])
     return Claim(token=token, batches=_batches_by_person(rows, setting("BATCH_SIZE")))
 
 
@@ -500,6 +514,32 @@ def _retry_later(messages: list[Message], *, token, now, reply: str, result: Bat
     )
 
 
+def _record_sent(messages: list[Message], *, token: uuid.UUID, now: datetime) -> int:
+    """Record one email's messages as sent, in one statement committed on its own.
+
+    It runs right after the server accepted the email, once per email, so it is written in SQL:
+    building and compiling the equivalent queryset cost more than the statement itself
+    (bench/notifications.py). Same condition as `_release`: still claimed under this token.
+    """
+    table = Message._meta.db_table
+    ids = [message.pk for message in messages]
+    placeholders = ", ".join(["%s"] * len(ids))
+    prepared = {
+        name: Message._meta.get_field(name).get_db_prep_value(value, db_connection)
+        for name, value in (("sent_at", now), ("claim_token", token))
+    }
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, sent_at = %s, error = '', message_id = %s "  # noqa: S608 (no input)
+            f"WHERE id IN ({placeholders}) AND claim_token = %s AND status = %s",
+            [
+                MessageStatus.SENT, prepared["sent_at"], message_id_for([m.dedup_key for m in messages]), *ids,
+                prepared["claim_token"], MessageStatus.CLAIMED,
+            ],
+        )
+        return cursor.rowcount
+
+
 def _deliver(emails: list[list[Message]], *, token, now, result: BatchResult) -> None:
     connection = get_connection()
     sent_by_category: dict[str, list[Message]] = defaultdict(list)
@@ -528,10 +568,7 @@ def _deliver(emails: list[list[Message]], *, token, now, result: BatchResult) ->
                     return
                 _retry_later(messages, token=token, now=now, reply=f"{code} {reply}", result=result)
                 continue
-            recorded = _release(
-                messages, token=token, status=MessageStatus.SENT, sent_at=now, error="",
-                message_id=message_id_for([m.dedup_key for m in messages]),
-            )
+            recorded = _record_sent(messages, token=token, now=now)
             result.sent += recorded
             result.emails += 1
             for message in messages:

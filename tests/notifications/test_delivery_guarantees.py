@@ -35,7 +35,7 @@ pytestmark = pytest.mark.integration
 
 QUEUE = "celery"  # the default queue: where beat's ticks and the dispatcher's batches go
 TICK = "0.5"  # seconds between beat ticks
-SHORT_LEASE = 6  # seconds: what a killed worker's or a flushed batch's messages wait before going out again
+SHORT_LEASE = 10  # seconds: what a killed worker's or a flushed batch's messages wait before going out again
 DELIVERY_TIMEOUT = 60.0
 
 
