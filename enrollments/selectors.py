@@ -23,7 +23,6 @@ from django.db.models import (
     Max,
     Model,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -156,10 +155,31 @@ class CourseCard:
         return reverse("enrollments:course", kwargs={"course_id": self.course.pk})
 
 
-def learning_for(*, membership: Membership) -> list[CourseCard]:
+def _progress_rows(*, membership: Membership) -> list[CourseProgress]:
+    """Every progress row of the person (current and archived, in any course), one query.
+
+    Each with its certificate and its course's status and title, `lessons_done`, `check_passed` and
+    `has_submitted` (a submitted attempt): My learning's cards, the earlier courses and the
+    certificates of earlier rounds all come from these rows.
+    """
+    return list(
+        CourseProgress.objects.filter(membership=membership)
+        .select_related("certificate", "course")
+        .defer("course__cover_image", "course__summary")
+        .annotate(
+            lessons_done=_count_of(LessonCompletion, "progress"),
+            check_passed=_passed_attempt_exists(),
+            has_submitted=Exists(Attempt.objects.filter(progress=OuterRef("pk"), status=AttemptStatus.SUBMITTED)),
+        )
+        .order_by("-started_at", "id")
+    )
+
+
+def learning_for(*, membership: Membership, progress_rows: list[CourseProgress] | None = None) -> list[CourseCard]:
     """The published courses of the member's organization, each with this person's progress.
 
-    Two queries whatever the number of courses, lessons or attempts.
+    Two queries whatever the number of courses, lessons or attempts (one when the caller passes the
+    person's `_progress_rows`).
     """
     first_lesson = Lesson.objects.filter(course=OuterRef("pk")).order_by("order", "id").values("pk")[:1]
     courses = list(
@@ -172,13 +192,12 @@ def learning_for(*, membership: Membership) -> list[CourseCard]:
         )
         .defer("cover_image")
     )
+    if progress_rows is None:
+        progress_rows = _progress_rows(membership=membership)
     progress_by_course = {
         progress.course_id: progress
-        for progress in CourseProgress.objects.current().filter(
-            membership=membership, course__status=CourseStatus.PUBLISHED
-        )
-        .select_related("certificate")
-        .annotate(lessons_done=_count_of(LessonCompletion, "progress"), check_passed=_passed_attempt_exists())
+        for progress in progress_rows
+        if progress.archived_at is None and progress.course.status == CourseStatus.PUBLISHED
     }
     cards = []
     for course in courses:
@@ -302,12 +321,13 @@ def published_course_for(*, membership: Membership, course_id: int) -> Course | 
 
 
 def course_page_for(*, membership: Membership, course_id: int) -> CoursePage | None:
-    """Everything the course page shows, in six queries whatever the course's size (the program context
-    is one); None if not visible."""
+    """Everything the course page shows, in five queries whatever the course's size: the course, its
+    lessons with what this person has done, its standards, their progress with their attempts and
+    certificate, the program context. None if not visible."""
     course = published_course_for(membership=membership, course_id=course_id)
     if course is None:
         return None
-    lessons = list(Lesson.objects.filter(course=course).only("id", "title", "order", "course_id"))
+    lessons = _lessons_with_done(membership=membership, course_id=course.pk)
     standards = course_standards(course=course)
     submitted = Attempt.objects.filter(progress=OuterRef("pk"), status=AttemptStatus.SUBMITTED).order_by()
     row = (
@@ -325,12 +345,9 @@ def course_page_for(*, membership: Membership, course_id: int) -> CoursePage | N
         )
         .first()
     )
-    done_ids = (
-        set(LessonCompletion.objects.filter(progress=row).values_list("lesson_id", flat=True)) if row else set()
-    )
     lesson_rows = [
-        LessonRow(id=lesson.pk, title=lesson.title, done=lesson.pk in done_ids, number=number)
-        for number, lesson in enumerate(lessons, start=1)
+        LessonRow(id=pk, title=title, done=done, number=number)
+        for number, (pk, title, done) in enumerate(lessons, start=1)
     ]
     progress = LearnerProgress(
         lessons_total=len(lessons),
@@ -349,7 +366,7 @@ def course_page_for(*, membership: Membership, course_id: int) -> CoursePage | N
             progress=progress,
             started=row is not None,
             last_lesson_id=row.last_lesson_id if row else None,
-            first_lesson_id=lessons[0].pk if lessons else None,
+            first_lesson_id=lessons[0][0] if lessons else None,
         ),
         check=CheckStatus(
             question_count=course.question_count,
@@ -371,26 +388,14 @@ def course_page_for(*, membership: Membership, course_id: int) -> CoursePage | N
 def lesson_for(*, membership: Membership, course_id: int, lesson_id: int) -> Lesson | None:
     """A lesson of a published course of the member's organization, with its course; None otherwise.
 
-    Annotated with what the pages need about the course and this person, so it costs one query:
-    `question_count`, `check_passed`, `course_completed_at` and `next_lesson_id` (None after the last).
+    For "mark as done": one query, with `next_lesson_id` (None after the last lesson).
     """
-    own_progress = CourseProgress.objects.current().filter(membership=membership, course=OuterRef("course_id"))
     return (
         Lesson.objects.of_organization(membership.organization_id)
         .filter(pk=lesson_id, course_id=course_id, course__status=CourseStatus.PUBLISHED)
         .select_related("course")
-        .defer("course__cover_image", "body_markdown")
+        .only("id", "title", "order", "course__id", "course__organization_id", "course__title", "course__status")
         .annotate(
-            question_count=_count_of(Question, "course", outer="course_id"),
-            check_passed=Exists(
-                Attempt.objects.filter(
-                    progress__membership=membership,
-                    progress__course=OuterRef("course_id"),
-                    progress__archived_at__isnull=True,
-                    passed=True,
-                )
-            ),
-            course_completed_at=Subquery(own_progress.values("completed_at")[:1]),
             next_lesson_id=Subquery(
                 Lesson.objects.filter(course_id=OuterRef("course_id"))
                 .filter(Q(order__gt=OuterRef("order")) | Q(order=OuterRef("order"), pk__gt=OuterRef("pk")))
@@ -400,6 +405,37 @@ def lesson_for(*, membership: Membership, course_id: int, lesson_id: int) -> Les
         )
         .first()
     )
+
+
+@dataclass(frozen=True)
+class ProgressState:
+    """The person's current progress in a course as the player needs it (all empty before they start)."""
+
+    progress_id: int | None = None
+    last_lesson_id: int | None = None
+    completed_at: Any = None
+    check_passed: bool = False
+
+
+def _progress_state(*, membership: Membership, course_id: int) -> ProgressState:
+    """One query: the person's current progress row in the course, and whether any of its attempts passed."""
+    row = (
+        CourseProgress.objects.current()
+        .filter(membership=membership, course_id=course_id)
+        .annotate(check_passed=_passed_attempt_exists())
+        .values_list("pk", "last_lesson_id", "completed_at", "check_passed")
+        .first()
+    )
+    return ProgressState(*row) if row else ProgressState()
+
+
+def _lessons_with_done(*, membership: Membership, course_id: int) -> list[tuple[int, str, bool]]:
+    """One query: the course's lessons in order, (id, title, done by this person in their current progress)."""
+    done = LessonCompletion.objects.filter(
+        lesson=OuterRef("pk"), progress__membership=membership, progress__archived_at__isnull=True
+    )
+    lessons = Lesson.objects.filter(course_id=course_id).annotate(done=Exists(done))
+    return list(lessons.values_list("pk", "title", "done"))
 
 
 @dataclass(frozen=True)
@@ -414,40 +450,53 @@ class LessonPage:
     progress: LearnerProgress
     outline: list[LessonRow] = field(default_factory=list)
     program: ProgramContext | None = None
+    state: ProgressState = field(default_factory=ProgressState)
 
 
-def lesson_page_for(*, membership: Membership, lesson: Lesson) -> LessonPage:
-    """The lesson's place in its course and program, its standards and this person's progress: four queries."""
-    outline = list(Lesson.objects.filter(course_id=lesson.course_id).values_list("pk", "title"))
-    standards = list(lesson.standards.all())
-    done_ids = set(
-        LessonCompletion.objects.filter(
-            progress__membership=membership, progress__course_id=lesson.course_id, progress__archived_at__isnull=True
-        ).values_list("lesson_id", flat=True)
+def lesson_page_for(*, membership: Membership, course_id: int, lesson_id: int) -> LessonPage | None:
+    """Everything the lesson page shows, or None if the lesson is not visible to the member.
+
+    Five queries whatever the course's size: the lesson with its course (and whether the course has a
+    knowledge check), the outline with what this person has done, their progress, the lesson's
+    standards, the program context. `state` says where the person resumes, so the view records the
+    visit only when that moves (services.lesson_visit).
+    """
+    lesson = (
+        Lesson.objects.of_organization(membership.organization_id)
+        .filter(pk=lesson_id, course_id=course_id, course__status=CourseStatus.PUBLISHED)
+        .select_related("course")
+        .defer("body_markdown", "course__cover_image", "course__summary")
+        .annotate(has_check=Exists(Question.objects.filter(course_id=OuterRef("course_id"))))
+        .first()
     )
-    ids = [pk for pk, _ in outline]
+    if lesson is None:
+        return None
+    outline = _lessons_with_done(membership=membership, course_id=course_id)
+    state = _progress_state(membership=membership, course_id=course_id)
+    ids = [pk for pk, _, _ in outline]
     index = ids.index(lesson.pk)
     progress = LearnerProgress(
         lessons_total=len(outline),
-        lessons_done=sum(1 for pk in ids if pk in done_ids),
-        has_check=lesson.question_count > 0,
-        check_passed=bool(lesson.check_passed),
-        completed=lesson.course_completed_at is not None,
+        lessons_done=sum(1 for _, _, done in outline if done),
+        has_check=lesson.has_check,
+        check_passed=state.check_passed,
+        completed=state.completed_at is not None,
     )
     return LessonPage(
         lesson=lesson,
         number=index + 1,
         count=len(outline),
-        previous=outline[index - 1] if index > 0 else None,
-        next=outline[index + 1] if index + 1 < len(outline) else None,
-        standards=standards,
-        done=lesson.pk in done_ids,
+        previous=outline[index - 1][:2] if index > 0 else None,
+        next=outline[index + 1][:2] if index + 1 < len(outline) else None,
+        standards=list(lesson.standards.all()),
+        done=outline[index][2],
         progress=progress,
         outline=[
-            LessonRow(id=pk, title=title, done=pk in done_ids, number=number)
-            for number, (pk, title) in enumerate(outline, start=1)
+            LessonRow(id=pk, title=title, done=done, number=number)
+            for number, (pk, title, done) in enumerate(outline, start=1)
         ],
-        program=program_context_for(membership=membership, course_id=lesson.course_id),
+        program=program_context_for(membership=membership, course_id=course_id),
+        state=state,
     )
 
 
@@ -528,33 +577,39 @@ class EarlierCourse:
     attempts: list[Attempt]
 
 
-def earlier_courses_for(*, membership: Membership) -> list[EarlierCourse]:
+def earlier_courses_for(
+    *, membership: Membership, progress_rows: list[CourseProgress] | None = None
+) -> list[EarlierCourse]:
     """The member's courses that are no longer published but in which they submitted an attempt or
-    earned a certificate, with those attempts: two queries whatever the number.
+    earned a certificate, with those attempts: two queries whatever the number (one when the caller
+    passes the person's `_progress_rows`, none more when there is no such course).
 
     Titles come from the latest attempt's snapshot when there is one (what the person took), else
     from the certificate, else the course as it is now.
     """
+    if progress_rows is None:
+        progress_rows = _progress_rows(membership=membership)
+    rows = [
+        row
+        for row in progress_rows
+        if row.course.status != CourseStatus.PUBLISHED and (row.has_submitted or certificate_of(progress=row))
+    ]
+    if not rows:
+        return []
     # The snapshot can weigh 100 KiB: read only the course title out of it, in the database.
+    attempts_by_progress: dict[int, list[Attempt]] = {}
     submitted = (
-        Attempt.objects.filter(status=AttemptStatus.SUBMITTED)
+        Attempt.objects.filter(status=AttemptStatus.SUBMITTED, progress_id__in=[row.pk for row in rows])
         .order_by("-number")
         .only("id", "progress_id", "number", "status", "score_percent", "passed", "submitted_at")
         .annotate(course_title=KT("snapshot__course__title"))
     )
-    rows = (
-        CourseProgress.objects.filter(membership=membership)
-        .exclude(course__status=CourseStatus.PUBLISHED)
-        .filter(Exists(submitted.filter(progress=OuterRef("pk"))) | Q(certificate__isnull=False))
-        .select_related("course", "certificate")
-        .defer("course__cover_image", "course__summary")
-        .prefetch_related(Prefetch("attempts", queryset=submitted, to_attr="submitted_attempts"))
-        .order_by("-started_at", "id")
-    )
+    for attempt in submitted:
+        attempts_by_progress.setdefault(attempt.progress_id, []).append(attempt)
     earlier = []
     for row in rows:
         certificate = certificate_of(progress=row)
-        attempts = row.submitted_attempts
+        attempts = attempts_by_progress.get(row.pk, [])
         title = (
             (attempts[0].course_title if attempts else None)
             or (certificate.course_title if certificate else None)
@@ -799,14 +854,17 @@ class HomePage:
 
 
 def home_for(*, membership: Membership, now: datetime, time_zone: str | None = None) -> HomePage:
-    """Everything the employee's home shows, in a constant number of queries (four to six).
+    """Everything the employee's home shows, in a constant number of queries (three to five): the
+    courses, the person's progress, their enrollments, the courses of their programs (if any), the
+    attempts of the courses no longer offered (if any).
 
     The assigned programs (and single courses) come in order of urgency, due states in the person's
     own time zone; each program's courses in the program's order, published ones only. The library is
     the rest of the organization's published courses. "Continue" goes to the next course of the most
     urgent open assignment, or else to a course the person started and has not finished.
     """
-    cards = learning_for(membership=membership)
+    progress_rows = _progress_rows(membership=membership)
+    cards = learning_for(membership=membership, progress_rows=progress_rows)
     by_course = {card.course.pk: card for card in cards}
     enrollments = list(
         Enrollment.objects.current().filter(membership=membership).select_related("program", "course").order_by("id")
@@ -841,16 +899,14 @@ def home_for(*, membership: Membership, now: datetime, time_zone: str | None = N
     )
     in_assignments = {card.course.pk for item in items for card in item.courses}
     library = [card for card in cards if card.course.pk not in in_assignments]
-    earlier = earlier_courses_for(membership=membership)
+    earlier = earlier_courses_for(membership=membership, progress_rows=progress_rows)
     # Every certificate hangs on a course's progress, loaded above with the published courses and the
     # earlier ones: no query of its own.
     held = [card.certificate for card in cards] + [course.certificate for course in earlier]
     if any(enrollment.renews_id for enrollment in enrollments):
-        # Recertified: the certificates of earlier rounds hang on archived progress, which the
-        # queries above leave out. One query, only for people who have been recertified.
-        held += list(
-            Certificate.objects.filter(progress__membership=membership, progress__archived_at__isnull=False)
-        )
+        # Recertified: the certificates of earlier rounds hang on archived progress, read with the
+        # rest of the person's progress.
+        held += [certificate_of(progress=row) for row in progress_rows if row.archived_at is not None]
     certificates = sorted(
         (certificate for certificate in held if certificate is not None and certificate.revoked_at is None),
         key=lambda certificate: certificate.issued_at,

@@ -61,11 +61,15 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @member_required()
 def lesson_detail(request: HttpRequest, course_id: int, lesson_id: int) -> HttpResponse:
-    lesson = selectors.lesson_for(membership=request.membership, course_id=course_id, lesson_id=lesson_id)
-    if lesson is None:
+    page = selectors.lesson_page_for(membership=request.membership, course_id=course_id, lesson_id=lesson_id)
+    if page is None:
         raise Http404(NOT_FOUND)
-    services.lesson_visit(membership=request.membership, lesson=lesson)
-    page = selectors.lesson_page_for(membership=request.membership, lesson=lesson)
+    lesson = page.lesson
+    # Records where to resume only when it moves: reading the lesson you are on writes nothing.
+    services.lesson_visit(
+        membership=request.membership, lesson=lesson, progress_id=page.state.progress_id,
+        last_lesson_id=page.state.last_lesson_id,
+    )
     return render(
         request,
         "enrollments/lesson_detail.html",

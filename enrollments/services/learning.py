@@ -100,13 +100,19 @@ def _progress_upsert(*, membership: Membership, course_id: int, last_lesson_id: 
         return cursor.fetchone()[0]
 
 
-def lesson_visit(*, membership: Membership, lesson: Lesson) -> int:
+def lesson_visit(
+    *, membership: Membership, lesson: Lesson, progress_id: int | None = None, last_lesson_id: int | None = None
+) -> int:
     """Record the lesson as where the person left off (creating their progress); returns the progress id.
 
-    One upsert, safe against two tabs: the progress row is unique per membership and course. The
-    member acts for themselves, in the lesson's organization (else NotPermitted).
+    One upsert, safe against two tabs: the progress row is unique per membership and course. A
+    caller that has read the person's progress already passes `progress_id` and `last_lesson_id`:
+    when the lesson is already where they resume, nothing is written (a lesson page GET then costs
+    no write). The member acts for themselves, in the lesson's organization (else NotPermitted).
     """
     ensure_actor(membership, organization=lesson.course.organization_id)
+    if progress_id is not None and last_lesson_id == lesson.pk:
+        return progress_id
     return _progress_upsert(membership=membership, course_id=lesson.course_id, last_lesson_id=lesson.pk)
 
 

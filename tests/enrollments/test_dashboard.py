@@ -205,4 +205,4 @@ def test_dashboard_and_person_page_queries_do_not_grow(people, programs, acme, b
 
 
 DASHBOARD_QUERIES = REQUEST_PATH_QUERIES + 14  # manager pages: at most 20
-PERSON_PAGE_QUERIES = REQUEST_PATH_QUERIES + 8
+PERSON_PAGE_QUERIES = REQUEST_PATH_QUERIES + 7
