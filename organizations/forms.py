@@ -15,13 +15,18 @@ from organizations import services
 from organizations.adapters import forget_invitation, invitation_unusable_response, signup_invitation
 from organizations.integrity import violated_constraint
 from organizations.models import (
+    MAX_DAILY_REMINDER_CAP,
+    MAX_OVERDUE_DAYS,
+    MAX_REMINDER_LEAD_DAYS,
     MAX_STANDARD_ORDER,
     USER_EMAIL_CONSTRAINTS,
+    WEEKDAY_NAMES,
     Membership,
     Organization,
     Role,
     ServiceStandard,
     Team,
+    reminder_settings_errors,
     time_zone_choices,
 )
 from organizations.tenancy import set_current_organization
@@ -117,9 +122,75 @@ class OrganizationSettingsForm(forms.Form):
         help_text="Used for people who have not chosen their own time zone.",
     )
 
+    # Reminders and escalation (enrollments.reminders reads them).
+    reminder_lead_days = forms.IntegerField(
+        label="First reminder, days before the due date",
+        min_value=1, max_value=MAX_REMINDER_LEAD_DAYS, initial=3,
+        help_text=(
+            "People get a reminder this many days before an assignment is due, another on the day, "
+            "and one when it is overdue."
+        ),
+    )
+    escalate_after_days = forms.IntegerField(
+        label="Tell the team manager after, days overdue",
+        min_value=1, max_value=MAX_OVERDUE_DAYS, initial=3,
+        help_text="The managers of the person's team hear about an assignment overdue for this many days.",
+    )
+    skip_level_after_days = forms.IntegerField(
+        label="Tell the manager's manager after, days overdue",
+        min_value=2, max_value=MAX_OVERDUE_DAYS, initial=7,
+        help_text="Then the managers of the team that manager belongs to (skip level). Must be later than the above.",
+    )
+    sending_window_start = forms.TimeField(
+        label="Send reminders from", initial="08:00", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="In each recipient's own time zone.",
+    )
+    sending_window_end = forms.TimeField(
+        label="Send reminders until", initial="18:00", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="Mail due outside these hours waits for the next opening.",
+    )
+    sending_weekdays = forms.MultipleChoiceField(
+        label="Send reminders on",
+        choices=list(WEEKDAY_NAMES.items()),
+        initial=list("12345"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one day on which reminders may be sent."},
+    )
+    daily_reminder_cap = forms.IntegerField(
+        label="Reminder emails per person per day, at most",
+        min_value=1, max_value=MAX_DAILY_REMINDER_CAP, initial=3,
+        help_text="Several reminders due at once go out as one email; beyond this number they wait for the next day.",
+    )
+
+    REMINDER_FIELDS = (
+        "reminder_lead_days", "escalate_after_days", "skip_level_after_days",
+        "sending_window_start", "sending_window_end", "sending_weekdays", "daily_reminder_cap",
+    )
+
+    def general_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name not in self.REMINDER_FIELDS]
+
+    def reminder_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.REMINDER_FIELDS]
+
     @staticmethod
     def initial_for(organization: Organization) -> dict[str, Any]:
-        return {name: getattr(organization, name) for name in ("name", "vision", "customer_promise", "time_zone")}
+        from organizations.services import ORGANIZATION_SETTINGS_FIELDS
+
+        initial = {name: getattr(organization, name) for name in ORGANIZATION_SETTINGS_FIELDS}
+        initial["sending_weekdays"] = list(organization.sending_weekdays)
+        return initial
+
+    def clean_sending_weekdays(self) -> str:
+        """The chosen days as ISO digits in order ("12345"), as the organization stores them."""
+        return "".join(sorted(set(self.cleaned_data["sending_weekdays"])))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name, message in reminder_settings_errors(cleaned).items():
+            if name not in self.errors:
+                self.add_error(name, message)
+        return cleaned
 
 
 class ServiceStandardForm(forms.Form):

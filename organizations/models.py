@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import zoneinfo
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -97,8 +98,56 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().save(*args, **kwargs)
 
 
+# Bounds of the reminder settings: wide enough for any real policy, narrow enough that a typo (300
+# days) is a form error rather than a reminder nobody will ever get.
+MAX_REMINDER_LEAD_DAYS = 30
+MAX_OVERDUE_DAYS = 90
+MAX_DAILY_REMINDER_CAP = 20
+ISO_WEEKDAYS = "1234567"  # Monday = 1 … Sunday = 7
+
+
+def validate_iso_weekdays(value: str) -> None:
+    """ISO weekday digits, each once and in order: "12345" is Monday to Friday."""
+    if not re.fullmatch(r"1?2?3?4?5?6?7?", value or ""):
+        raise ValidationError("Weekdays are ISO digits in order, Monday = 1 (for example 12345).")
+
+
+WEEKDAY_NAMES = {"1": "Monday", "2": "Tuesday", "3": "Wednesday", "4": "Thursday", "5": "Friday",
+                 "6": "Saturday", "7": "Sunday"}
+
+
+def reminder_settings_errors(values: dict) -> dict[str, str]:
+    """What is wrong with a set of reminder settings, field -> message (empty when they hold together).
+
+    The rules between fields, shared by the settings form and `organization_update` (which the
+    database's check constraints back up): the skip level comes after the escalation, the window
+    ends after it starts, and it opens on at least one day.
+    """
+    errors: dict[str, str] = {}
+    escalate, skip = values.get("escalate_after_days"), values.get("skip_level_after_days")
+    if escalate is not None and skip is not None and skip <= escalate:
+        errors["skip_level_after_days"] = (
+            f"Tell the manager's manager later than the team manager: more than {escalate} days overdue."
+        )
+    start, end = values.get("sending_window_start"), values.get("sending_window_end")
+    if start is not None and end is not None and end <= start:
+        errors["sending_window_end"] = (
+            f"The window must end after it starts ({start:%H:%M}); windows across midnight are not supported."
+        )
+    if "sending_weekdays" in values and not values["sending_weekdays"]:
+        errors["sending_weekdays"] = "Choose at least one day on which reminders may be sent."
+    return errors
+
+
 class Organization(models.Model):
-    """A tenant: its vision and customer-experience promise anchor all of its training."""
+    """A tenant: its vision and customer-experience promise anchor all of its training.
+
+    It also holds the organization's reminder policy, which `enrollments.reminders` reads: reminders
+    start `reminder_lead_days` before a due date; a person overdue for `escalate_after_days` days is
+    reported to their team's managers, and after `skip_level_after_days` days to those managers' own
+    managers. Reminder mail goes out only in the sending window (hours and ISO weekdays, read in each
+    recipient's own time zone), at most `daily_reminder_cap` emails per person and day.
+    """
 
     name = models.CharField(max_length=150)
     slug = models.SlugField(max_length=60, unique=True)
@@ -107,8 +156,43 @@ class Organization(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     created_at = models.DateTimeField(auto_now_add=True)
 
+    reminder_lead_days = models.PositiveSmallIntegerField(
+        "first reminder (days before the due date)", default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_REMINDER_LEAD_DAYS)],
+    )
+    escalate_after_days = models.PositiveSmallIntegerField(
+        "tell the team manager after (days overdue)", default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_OVERDUE_DAYS)],
+    )
+    skip_level_after_days = models.PositiveSmallIntegerField(
+        "tell the manager's manager after (days overdue)", default=7,
+        validators=[MinValueValidator(2), MaxValueValidator(MAX_OVERDUE_DAYS)],
+    )
+    sending_window_start = models.TimeField("send reminders from", default=time(8))
+    sending_window_end = models.TimeField("send reminders until", default=time(18))
+    sending_weekdays = models.CharField(
+        "send reminders on", max_length=7, default="12345", validators=[validate_iso_weekdays]
+    )
+    daily_reminder_cap = models.PositiveSmallIntegerField(
+        "reminder emails per person per day, at most", default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DAILY_REMINDER_CAP)],
+    )
+
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(skip_level_after_days__gt=models.F("escalate_after_days")),
+                name="organization_skip_level_after_escalation",
+            ),
+            models.CheckConstraint(
+                condition=Q(sending_window_end__gt=models.F("sending_window_start")),
+                name="organization_sending_window_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(sending_weekdays=""), name="organization_sending_weekdays_not_empty"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -7,6 +7,7 @@ import io
 import zoneinfo
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import time as dt_time
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ from organizations.models import (
     Team,
     User,
     new_invitation_token,
+    reminder_settings_errors,
     validate_time_zone,
 )
 from organizations.permissions import NotPermitted, ensure_actor
@@ -58,19 +60,30 @@ def invitations_purge_stale(*, now=None) -> int:
 
 # The fields of a standard whose edits are versioned (the history page shows them in this order).
 STANDARD_TRACKED_FIELDS: tuple[str, ...] = ("code", "title", "description", "behaviors", "order", "is_active")
-ORGANIZATION_SETTINGS_FIELDS: tuple[str, ...] = ("name", "vision", "customer_promise", "time_zone")
+ORGANIZATION_SETTINGS_FIELDS: tuple[str, ...] = (
+    "name", "vision", "customer_promise", "time_zone",
+    "reminder_lead_days", "escalate_after_days", "skip_level_after_days",
+    "sending_window_start", "sending_window_end", "sending_weekdays", "daily_reminder_cap",
+)
+
+
+def _revision_value(value: Any) -> Any:
+    """A settings value as the revision's JSON keeps it (times as "08:00")."""
+    return value.strftime("%H:%M") if isinstance(value, dt_time) else value
 
 
 def organization_update(
     *, organization: Organization, actor: Membership, **changes: Any
 ) -> OrganizationRevision | None:
-    """Change the organization's name, vision, customer promise or default time zone; keep the history (admins only).
+    """Change the organization's settings (name, vision, promise, time zone, reminder policy); keep the history.
 
     Only an active admin of the organization may (`NotPermitted` otherwise), and only the settings
     fields may change (the slug is the tenant's stable identity). Like `standard_update`: in one
     transaction the organization row is locked, the diff (field -> [before, after]) is taken against
     the locked row and recorded as the next OrganizationRevision with who and when. Nothing is
-    written when no value changes (returns None). `organization` is updated in place.
+    written when no value changes (returns None). `organization` is updated in place. Values out of
+    their bounds, or reminder settings that contradict each other (`reminder_settings_errors`), are
+    a ValidationError by field.
     """
     ensure_actor(actor, organization=organization, roles=(Role.ADMIN,))
     unknown = set(changes) - set(ORGANIZATION_SETTINGS_FIELDS)
@@ -81,12 +94,21 @@ def organization_update(
     with transaction.atomic():
         locked = Organization.objects.select_for_update().get(pk=organization.pk)
         diff = {
-            name: [getattr(locked, name), value] for name, value in changes.items() if getattr(locked, name) != value
+            name: [_revision_value(getattr(locked, name)), _revision_value(value)]
+            for name, value in changes.items()
+            if getattr(locked, name) != value
         }
         if not diff:
             return None
-        for name, (_before, after) in diff.items():
-            setattr(locked, name, after)
+        for name in diff:
+            setattr(locked, name, changes[name])
+        # Bounds of each changed field, then the rules between the reminder settings (the check
+        # constraints would refuse the same, as an IntegrityError rather than a message).
+        unchanged = [f.name for f in Organization._meta.concrete_fields if f.name not in diff]
+        locked.full_clean(exclude=unchanged, validate_unique=False, validate_constraints=False)
+        errors = reminder_settings_errors({name: getattr(locked, name) for name in ORGANIZATION_SETTINGS_FIELDS})
+        if errors:
+            raise ValidationError(errors)
         locked.save(update_fields=list(diff))
         last = OrganizationRevision.objects.filter(organization=locked).order_by("-version").first()
         revision = OrganizationRevision.objects.create(

@@ -69,14 +69,20 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = OrganizationSettingsForm(request.POST)
         if form.is_valid():
-            revision = services.organization_update(
-                organization=organization, actor=request.membership, **form.cleaned_data
-            )
-            if revision is None:
-                messages.info(request, "Nothing changed in the organization settings.")
+            try:
+                revision = services.organization_update(
+                    organization=organization, actor=request.membership, **form.cleaned_data
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
             else:
-                messages.success(request, "Organization settings saved. The previous values are kept in the history.")
-            return redirect("organizations:settings")
+                if revision is None:
+                    messages.info(request, "Nothing changed in the organization settings.")
+                else:
+                    messages.success(
+                        request, "Organization settings saved. The previous values are kept in the history."
+                    )
+                return redirect("organizations:settings")
     else:
         form = OrganizationSettingsForm(initial=OrganizationSettingsForm.initial_for(organization))
     return render(request, "organizations/settings.html", {"form": form, "organization": organization})

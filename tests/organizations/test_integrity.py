@@ -90,8 +90,10 @@ def sqlite(db):  # `db` only lifts pytest-django's block on opening connections
             editor.create_model(model)
     with wrapper.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO organizations_organization (id, name, slug, vision, customer_promise, time_zone, created_at)"
-            " VALUES (1, 'Acme', 'acme', '', '', 'UTC', '2026-01-01')"
+            "INSERT INTO organizations_organization (id, name, slug, vision, customer_promise, time_zone, created_at,"
+            " reminder_lead_days, escalate_after_days, skip_level_after_days, sending_window_start,"
+            " sending_window_end, sending_weekdays, daily_reminder_cap)"
+            " VALUES (1, 'Acme', 'acme', '', '', 'UTC', '2026-01-01', 3, 3, 7, '08:00', '18:00', '12345', 3)"
         )
     yield wrapper
     wrapper.close()

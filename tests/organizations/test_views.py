@@ -14,6 +14,13 @@ from organizations.tenancy import CURRENT_ORGANIZATION_SESSION_KEY
 from tests import factories
 from tests.conftest import REQUEST_PATH_QUERIES, client_for
 
+# The reminder policy as the settings form posts it unchanged (the defaults).
+REMINDER_DEFAULTS = {
+    "reminder_lead_days": "3", "escalate_after_days": "3", "skip_level_after_days": "7",
+    "sending_window_start": "08:00", "sending_window_end": "18:00", "sending_weekdays": list("12345"),
+    "daily_reminder_cap": "3",
+}
+
 ADMIN_PAGES = [
     ("organizations:settings", {}),
     ("organizations:organization_history", {}),
@@ -95,6 +102,7 @@ def test_an_admin_edits_the_organization_settings(acme, alice):
             "vision": "Every guest leaves happier.",
             "customer_promise": "We own your problem.",
             "time_zone": "America/New_York",
+            **REMINDER_DEFAULTS,
         },
         follow=True,
     )
@@ -696,6 +704,7 @@ def test_saving_the_settings_records_the_vision_and_promise_in_the_history(acme,
             "vision": "Every guest leaves happier.",
             "customer_promise": acme.customer_promise,
             "time_zone": acme.time_zone,
+            **REMINDER_DEFAULTS,
         },
     )
     unchanged = client.post(
@@ -705,6 +714,7 @@ def test_saving_the_settings_records_the_vision_and_promise_in_the_history(acme,
             "vision": "Every guest leaves happier.",
             "customer_promise": acme.customer_promise,
             "time_zone": acme.time_zone,
+            **REMINDER_DEFAULTS,
         },
         follow=True,
     )
