@@ -82,7 +82,14 @@ REQUEST_PATH_QUERIES = 1
 
 
 def client_for(membership) -> Client:
-    """A test client signed in as the membership's user, acting in its organization."""
+    """A test client signed in as the membership's user, acting in its organization.
+
+    Warm like a person's next page: their header's unread-notification count is already cached, so
+    page budgets count the page itself (a cold count costs one query: tests/notifications/test_views.py).
+    """
+    from notifications.selectors import unread_count
+
     client = Client()
     client.force_login(membership.user)
+    unread_count(user_id=membership.user_id)
     return client
