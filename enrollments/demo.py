@@ -32,7 +32,9 @@ class DemoLearner:
 
 
 # Boulder was assigned 12 days ago (due in 21 days), Flagstaff 5 days ago (due in 14 days); Ben Carter
-# was also assigned it by name 30 days ago, due in 14 days, and has only started: he is overdue.
+# was also assigned it by name 15 days ago, due in 14 days, and has only started: it was due yesterday.
+# So the reminders show in the demo: his overdue reminder goes out today (in his sending window), and
+# `manage.py notifications_run --now <3 days later>` tells his manager, Hannah Begay (README.md).
 LEARNERS = [
     DemoLearner("priya.natarajan", courses_done=99, days_ago=3),
     DemoLearner("jonas.weber", courses_done=2, lessons_done=1),
@@ -42,6 +44,7 @@ LEARNERS = [
     DemoLearner("ben.carter", courses_done=0, lessons_done=1),
 ]
 OVERDUE = "ben.carter"
+OVERDUE_DUE_DAYS = 14
 
 
 def _take_course(membership: Membership, course, *, lessons: int | None = None) -> None:
@@ -92,8 +95,8 @@ def seed_demo_assignments(*, demo: DemoOrganization, program: Program, now: date
             program=program,
             audience=AssignmentAudience.PEOPLE,
             people=[overdue],
-            due_days=14,
-            now=now - timedelta(days=30),
+            due_days=OVERDUE_DUE_DAYS,
+            now=now - timedelta(days=OVERDUE_DUE_DAYS + 1),
         )
         for learner in LEARNERS:
             membership = employees[learner.local_part]

@@ -28,6 +28,8 @@ EMAIL_DOMAIN = "switchbackcycles.example"  # .example is reserved: these address
 ORGANIZATION = {
     "name": "Switchback Cycles",
     "time_zone": "America/Denver",
+    # The shops open every day, so reminders may go out any day, 08:00-18:00 where each person is.
+    "sending_weekdays": "1234567",
     "vision": "More people riding more often, on bikes they trust, in every town we serve.",
     "customer_promise": (
         "When you bring us your bike, we treat your ride like our own: a warm welcome, a clear "

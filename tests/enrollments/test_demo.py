@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, timedelta
 
+from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -54,3 +56,28 @@ def test_seed_demo_a_second_time_assigns_nothing_more(db):
     call_command("seed_demo", stdout=io.StringIO())
 
     assert (Assignment.objects.count(), Enrollment.objects.count(), CompletionEvent.objects.count()) == counts
+
+
+def test_the_demo_reminds_the_overdue_employee_now_and_his_manager_three_days_later(db):
+    """README.md's demo of the reminders: `notifications_run --now` today, then three days later."""
+    call_command("seed_demo", stdout=io.StringIO())
+    today = timezone.now().astimezone(UTC).date()
+    ben, hannah = f"ben.carter@{EMAIL_DOMAIN}", f"hannah.begay@{EMAIL_DOMAIN}"
+
+    def run(day) -> tuple[str, list[tuple[str, str]]]:
+        mail.outbox.clear()
+        out = io.StringIO()
+        call_command("notifications_run", now=f"{day.isoformat()}T17:00", stdout=out)  # 10:00 in Arizona
+        return out.getvalue(), [(email.to[0], email.subject) for email in mail.outbox]
+
+    printed, sent = run(today)
+    due = _enrollment("ben.carter").due_on
+    due_text = f"{due:%A} {due.day} {due:%B}"  # as the emails write it: "Friday 27 November"
+    assert "emails sent" in printed
+    assert [subject for to, subject in sent if to == ben] == [f"Overdue: New starter essentials was due {due_text}"]
+    assert all(to != hannah or subject.startswith("Your teams this week") for to, subject in sent)
+
+    _, later = run(today + timedelta(days=3))
+    assert [(to, subject) for to, subject in later if "Ben Carter" in subject] == [
+        (hannah, f"Overdue: Ben Carter has not finished New starter essentials (due {due_text})")
+    ]  # his manager, and no one above her yet
