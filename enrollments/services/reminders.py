@@ -44,6 +44,9 @@ STAGE_GRACE = timedelta(days=7)
 # An enrollment made by an assignment within this time gets its "you were assigned" notice.
 NEW_ASSIGNMENT_GRACE = timedelta(days=2)
 DIGEST_OVERDUE_NAMES = 5
+# Drafts rendered per run (about 0.75 ms each: a run stays within a few seconds), stored a thousand at a time.
+PLAN_LIMIT = 5_000
+ENQUEUE_CHUNK = 1_000
 
 TeamManagers = Team.managers.through
 
@@ -64,7 +67,8 @@ def reminders_plan(*, now: datetime | None = None) -> int:
     Returns how many messages were new. Query count does not grow with the data: the organizations'
     bounds, the candidate enrollments, the team managers (two, only when someone reached an
     escalation stage), the managers for the digest (only on a Monday somewhere), the existing keys,
-    the digests' figures (only for digests to render), then the inserts.
+    the digests' figures (only for digests to render), then the inserts (one per thousand drafts).
+    At most `PLAN_LIMIT` drafts are rendered per run; the next run plans the rest.
     """
     now = now or timezone.now()
     bounds = Organization.objects.aggregate(lead=Max("reminder_lead_days"), skip=Max("skip_level_after_days"))
@@ -86,11 +90,19 @@ def reminders_plan(*, now: datetime | None = None) -> int:
             digests[reminders.digest_key(manager.pk, local.date())] = (manager, local.date())
 
     existing = dedup_keys_existing([*plan.builders, *digests])
-    drafts = [build() for key, build in plan.builders.items() if key not in existing]
-    to_render = {key: value for key, value in digests.items() if key not in existing}
+    # At most PLAN_LIMIT rendered per run, earliest due first (the candidates' order): the rest are
+    # planned by the next run, a minute later, so a 50,000-person assignment never outlasts the tick.
+    missing = [build for key, build in plan.builders.items() if key not in existing][:PLAN_LIMIT]
+    new, drafts = 0, []
+    for build in missing:
+        drafts.append(build())
+        if len(drafts) == ENQUEUE_CHUNK:  # stored as soon as rendered: a run cut short keeps its work
+            new += messages_enqueue(drafts=drafts, now=now)
+            drafts = []
+    to_render = [value for key, value in digests.items() if key not in existing][: PLAN_LIMIT - len(missing)]
     if to_render:
-        drafts.extend(_digest_drafts(list(to_render.values()), now=now))
-    return messages_enqueue(drafts=drafts, now=now)
+        drafts.extend(_digest_drafts(to_render, now=now))
+    return new + (messages_enqueue(drafts=drafts, now=now) if drafts else 0)
 
 
 # --- The people's own reminders and new-assignment notices ----------------------------------------

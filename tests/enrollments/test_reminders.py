@@ -22,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from enrollments import reminders
 from enrollments import services as enrollment_services
 from enrollments.models import AssignmentAudience, Enrollment
+from enrollments.services import reminders as reminders_service
 from enrollments.services.reminders import reminders_plan
 from notifications import services as ledger
 from notifications.models import OPTED_OUT_REASON, Message, MessageStatus
@@ -358,6 +359,14 @@ def test_skip_level_never_goes_back_to_the_manager_already_told(acme, bob, carol
     assert set(Message.objects.filter(category=reminders.ESCALATION).values_list("recipient__email", flat=True)) == {
         "bob@acme.test"
     }
+
+
+def test_a_large_plan_is_spread_over_runs(monkeypatch, bob, carol, erin, front_desk, course):
+    monkeypatch.setattr(reminders_service, "PLAN_LIMIT", 3)
+    assign([carol, erin], course=course, actor=bob, due_on=date(2026, 12, 10), now=at(8, 9))
+
+    # two new-assignment notices and two due-soon reminders, three at a time
+    assert [reminders_plan(now=at(8, 9)) for _ in range(3)] == [3, 1, 0]
 
 
 def test_an_assignment_overdue_for_long_when_reminders_start_mails_nobody(bob, carol, dave, front_desk, course):
