@@ -299,16 +299,31 @@ def test_turning_new_assignment_mail_off_still_delivers_the_mandatory_reminder(b
     assert inbox(at(7, 7)) == {"carol@acme.test": ["Due Thursday 10 December: Greeting guests"]}
 
 
-def test_optional_mail_carries_one_click_unsubscribe_and_the_reminder_does_not(bob, carol, front_desk, course):
+def test_one_click_unsubscribe_from_new_assignments_leaves_the_reminders_coming(
+    acme, bob, carol, front_desk, course
+):
     assign([carol], course=course, actor=bob, due_on=date(2026, 12, 4))
     deliver(ASSIGNED)
     (notice,) = [email for email in mail.outbox if email.to == ["carol@acme.test"]]
     assert notice.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
+    # the mail client's one-click button: a POST to the header's link, no session, no CSRF token
+    link = notice.extra_headers["List-Unsubscribe"].strip("<>")
+    response = Client(enforce_csrf_checks=True).post(
+        link.removeprefix(settings.SITE_URL), {"List-Unsubscribe": "One-Click"}
+    )
+    assert response.status_code == 200
+    other = factories.published_course(acme, lessons=1, questions=0, title="Handling complaints")
+    assign([carol], course=other, actor=bob, due_on=date(2026, 12, 9), now=at(1, 7))
+
     mail.outbox.clear()
     deliver(at(1, 7))
     (reminder,) = [email for email in mail.outbox if email.to == ["carol@acme.test"]]
+    assert reminder.subject == "Due Friday 4 December: Greeting guests"  # mandatory: no unsubscribe link
     assert "List-Unsubscribe" not in reminder.extra_headers
+    assert message(f"{reminders.NEW_ASSIGNMENT}:{Enrollment.objects.get(course=other).pk}:").skip_reason == (
+        OPTED_OUT_REASON
+    )
 
 
 # --- Links ---------------------------------------------------------------------------------------------
