@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("author/", include("courses.urls")),
     path("", include("enrollments.urls")),
+    path("", include("followups.urls")),
     path("", include("organizations.urls")),
 ]
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from enrollments import dashboard_selectors as selectors
+from enrollments import extensions
 from enrollments.csv_export import csv_text
 from enrollments.forms import DashboardFilterForm
 from enrollments.recertification_selectors import completions_expiring_for
@@ -58,6 +59,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "expiring_limit": 10,
         "query": request.GET.urlencode(),
         "filtered": "&".join(f"{key}={value}" for key, value in request.GET.items() if key != "page" and value),
+        "sections": extensions.sections("dashboard", membership=request.membership, teams=teams, now=now),
     }
     if request.headers.get("HX-Request") == "true":
         return render(request, "enrollments/dashboard/_results.html", context)
@@ -72,7 +74,9 @@ def person(request: HttpRequest, membership_id: int) -> HttpResponse:
     )
     if found is None:
         raise Http404("No such person in your teams.")
-    return render(request, "enrollments/dashboard/person.html", {"person_page": found, "person": found.person})
+    sections = extensions.sections("person", viewer=request.membership, person=found.person, now=timezone.now())
+    context = {"person_page": found, "person": found.person, "sections": sections}
+    return render(request, "enrollments/dashboard/person.html", context)
 
 
 @member_required(Role.ADMIN, Role.MANAGER)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from courses.content import video_embed_url
 from courses.models import Course, CourseStatus
-from enrollments import grading, selectors, services
+from enrollments import extensions, grading, selectors, services
 from enrollments.calendar import calendar_bytes
 from enrollments.forms import KnowledgeCheckForm, responses_from_post
 from enrollments.models import Attempt, AttemptStatus
@@ -47,8 +47,10 @@ def my_learning(request: HttpRequest) -> HttpResponse:
 
 
 def _render_home(request: HttpRequest) -> HttpResponse:
-    page = selectors.home_for(membership=request.membership, now=timezone.now(), time_zone=request.user.time_zone)
-    return render(request, "enrollments/home.html", {"page": page})
+    now = timezone.now()
+    page = selectors.home_for(membership=request.membership, now=now, time_zone=request.user.time_zone)
+    sections = extensions.sections("home", membership=request.membership, now=now, home=page)
+    return render(request, "enrollments/home.html", {"page": page, "sections": sections})
 
 
 @member_required()
@@ -240,7 +242,10 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     body = calendar_bytes(
         name=f"{membership.organization.name} training",
         time_zone=membership.user.time_zone,
-        items=selectors.calendar_items_for(membership=membership, site_url=site_url, host=urlsplit(site_url).hostname),
+        items=[
+            *selectors.calendar_items_for(membership=membership, site_url=site_url, host=urlsplit(site_url).hostname),
+            *extensions.calendar_items(membership=membership, site_url=site_url, host=urlsplit(site_url).hostname),
+        ],
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="training.ics"'

@@ -251,6 +251,7 @@ def build_world(key: str) -> World:
     ).assignment
 
     notices = _notices(organization, people)
+    followups = _followups(people, program, standard)
 
     world = World(
         key=key,
@@ -269,6 +270,7 @@ def build_world(key: str) -> World:
             "job_id": job.pk,
             "assignment_id": assignment.pk,
             "message_id": notices["employee"].pk,
+            "followup_id": followups["practice"].pk,
             "token": invitation.token,
             "code": certificate.code,
             "path": cover,  # a course cover's file under /media/course-covers/
@@ -283,6 +285,40 @@ def build_world(key: str) -> World:
         world.objects[model] = list(model._default_manager.filter(tenant_id=organization.pk).order_by("pk"))
     world.objects[Organization] = [organization]
     return world
+
+
+def _followups(people: dict[str, object], program, standard) -> dict[str, object]:
+    """The employee's follow-ups of the program (one of each kind, the practice reflected on and answered,
+    the observation done) and their memory of the standard, as the engine would have written them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from enrollments.models import Enrollment
+    from followups.models import FollowUp, FollowUpStatus, MemoryState, Review, ReviewSource, StepKind
+
+    employee, manager = people["employee"], people["manager"]
+    enrollment = Enrollment.objects.get(membership=employee, program=program)
+    now = timezone.now()
+    made = {}
+    for kind in (StepKind.REFRESHER, StepKind.PRACTICE, StepKind.OBSERVATION, StepKind.MESSAGE):
+        made[kind] = FollowUp.objects.create(
+            enrollment=enrollment, membership=employee, key=f"world:{kind}", kind=kind, due_at=now - timedelta(hours=1),
+            standard=standard if kind == StepKind.PRACTICE else None,
+            prompt="Greet the next guest by name." if kind in (StepKind.PRACTICE, StepKind.MESSAGE) else "",
+        )
+    FollowUp.objects.filter(pk=made[StepKind.PRACTICE].pk).update(
+        reflection="It went well.", reply="Keep it up.", replied_by=manager, replied_at=now
+    )
+    FollowUp.objects.filter(pk=made[StepKind.OBSERVATION].pk).update(
+        status=FollowUpStatus.DONE, done_at=now, observer=manager, notes="Warm and quick."
+    )
+    MemoryState.objects.create(membership=employee, standard=standard, stability=5.0, difficulty=5.0, last_review=now)
+    Review.objects.create(
+        membership=employee, standard=standard, followup=made[StepKind.OBSERVATION], source=ReviewSource.OBSERVATION,
+        rating=3, reviewed_at=now, notes="Smiled first.",
+    )
+    return made
 
 
 def _notices(organization: Organization, people: dict[str, object]) -> dict[str, object]:

@@ -42,6 +42,7 @@ PUBLIC_PATTERNS = {
     "organizations:invitation_accept": "the invitation token is the invitee's credential",
     "enrollments:certificate": "certificates are publicly verifiable by their code",
     "enrollments:calendar_feed": "the feed's token is its holder's credential (calendar apps cannot sign in)",
+    "followups:refresher_by_token": "the signed token is the permission (that refresher only, 7 days, spent once used)",
     "notifications:unsubscribe": "the signed token is its holder's credential (RFC 8058 one-click, no session)",
 }
 

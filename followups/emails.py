@@ -1,0 +1,178 @@
+"""The follow-up engine's messages, as categories of the delivery ledger, and the planner that sends them.
+
+Registered in `FollowupsConfig.ready()`. The planner runs every minute with the ledger's tick (and in
+`manage.py notifications_run --now …`): it consumes completion events (planning follow-ups), then puts
+an email in the ledger for each follow-up that became due, in the recipient's sending window.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from followups import selectors, services
+from followups.models import FollowUp, FollowUpStatus, StepKind
+from notifications.categories import Category, register, register_planner
+from notifications.models import Message
+from notifications.services import Draft, SendingWindow, message_render, messages_enqueue
+from organizations.models import Membership, Role
+
+FOLLOWUP = "followup"
+OBSERVATION_DUE = "observation-due"
+NOTIFY_BATCH = 1000
+CONSUME_ROUNDS = 20  # completion events consumed per tick: 20 claims of 100
+
+
+def _window(membership: Membership) -> SendingWindow:
+    return SendingWindow(membership.user.time_zone or membership.organization.time_zone or "UTC")
+
+
+def observation_path(followup: FollowUp) -> str:
+    """Where a manager fills in the checklist (the observation page), else the follow-up's own page."""
+    try:
+        return reverse("followups:observation", args=[followup.pk])
+    except NoReverseMatch:
+        return reverse("followups:detail", args=[followup.pk])
+
+
+def _drafts_for(followup: FollowUp, *, now: datetime, managers: list[Membership]) -> list[Draft]:
+    person = followup.membership
+    program = followup.enrollment.program
+    context = {
+        "followup": followup, "person": person, "program": program, "site_url": settings.SITE_URL,
+        "organization": person.organization,
+    }
+    common = {"tenant_id": person.organization_id, "object_id": followup.pk, "not_before": now}
+    if followup.kind == StepKind.OBSERVATION:
+        drafts = []
+        for manager in managers:
+            url = observation_path(followup)
+            subject, text, html = message_render(
+                "emails/followup-observation", {**context, "manager": manager, "link": settings.SITE_URL + url},
+                time_zone=manager.user.time_zone,
+            )
+            drafts.append(
+                Draft(
+                    dedup_key=f"followup:{followup.pk}:manager:{manager.pk}", category=OBSERVATION_DUE,
+                    to_email=manager.user.email, recipient_id=manager.user_id, subject=subject, body_text=text,
+                    body_html=html, url=url, window=_window(manager), **common,
+                )
+            )
+        return drafts
+    if followup.kind == StepKind.REFRESHER:
+        url = reverse("followups:refresher", args=[followup.pk])
+        link = settings.SITE_URL + reverse(
+            "followups:refresher_by_token", args=[selectors.refresher_link_token(followup, now=now)]
+        )
+    else:
+        url = reverse("followups:detail", args=[followup.pk])
+        link = settings.SITE_URL + url
+    subject, text, html = message_render(
+        f"emails/followup-{followup.kind}", {**context, "link": link}, time_zone=person.user.time_zone
+    )
+    return [
+        Draft(
+            dedup_key=f"followup:{followup.pk}", category=FOLLOWUP, to_email=person.user.email,
+            recipient_id=person.user_id, subject=subject, body_text=text, body_html=html, url=url,
+            window=_window(person), **common,
+        )
+    ]
+
+
+def followups_notify_due(*, now: datetime | None = None) -> int:
+    """Put an email in the ledger for each follow-up that became due; returns how many follow-ups.
+
+    `notified_at` is written in the same transaction as the messages, so a follow-up is announced
+    once (and the ledger's dedup keys are the second guard).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related(
+                "membership__user", "membership__organization", "membership__team", "enrollment__program", "standard"
+            )
+            .filter(status=FollowUpStatus.PENDING, notified_at__isnull=True, due_at__lte=now)
+            .order_by("due_at", "pk")[:NOTIFY_BATCH]
+        )
+        if not due:
+            return 0
+        managers = _managers_of([f.membership for f in due if f.kind == StepKind.OBSERVATION])
+        drafts = [
+            draft
+            for followup in due
+            for draft in _drafts_for(followup, now=now, managers=managers.get(followup.membership_id, []))
+        ]
+        messages_enqueue(drafts=drafts, now=now)
+        FollowUp.objects.filter(pk__in=[followup.pk for followup in due]).update(notified_at=now)
+    return len(due)
+
+
+def _managers_of(people: list[Membership]) -> dict[int, list[Membership]]:
+    """Each person's team managers (active), or the organization's admins when the team has none."""
+    if not people:
+        return {}
+    team_ids = {person.team_id for person in people if person.team_id}
+    by_team: dict[int, list[Membership]] = {}
+    for manager in (
+        Membership.objects.active().select_related("user").filter(managed_teams__in=team_ids).distinct()
+        .prefetch_related("managed_teams")
+    ):
+        for team in manager.managed_teams.all():
+            by_team.setdefault(team.pk, []).append(manager)
+    organizations = {person.organization_id for person in people}
+    admins: dict[int, list[Membership]] = {}
+    for admin in Membership.objects.active().select_related("user").filter(
+        organization_id__in=organizations, role=Role.ADMIN
+    ):
+        admins.setdefault(admin.organization_id, []).append(admin)
+    return {
+        person.pk: by_team.get(person.team_id or 0) or admins.get(person.organization_id, []) for person in people
+    }
+
+
+def followups_still_relevant(messages: list[Message]) -> dict[int, str]:
+    """Skip the email of a follow-up already done or cancelled, or of a person no longer active."""
+    rows = FollowUp.objects.select_related("membership").in_bulk([message.object_id for message in messages])
+    reasons = {}
+    for message in messages:
+        followup = rows.get(message.object_id)
+        if followup is None:
+            reasons[message.pk] = "The follow-up was deleted."
+        elif followup.status == FollowUpStatus.DONE:
+            reasons[message.pk] = "It was already done."
+        elif followup.status == FollowUpStatus.CANCELLED:
+            reasons[message.pk] = "The follow-up was cancelled."
+        elif not followup.membership.is_active:
+            reasons[message.pk] = "The person is no longer a member."
+    return reasons
+
+
+def followups_tick(now: datetime) -> None:
+    """The planner: consume completions (plan follow-ups), then announce what became due."""
+    for _ in range(CONSUME_ROUNDS):
+        if not services.followups_consume_completions(now=now):
+            break
+    followups_notify_due(now=now)
+
+
+def register_categories() -> None:
+    register(
+        Category(
+            name=FOLLOWUP, label="Refreshers and practice",
+            description="Short refreshers after a program, things to try at work, and notes from your organization.",
+            optional=True, in_app=True, still_relevant=followups_still_relevant,
+        )
+    )
+    register(
+        Category(
+            name=OBSERVATION_DUE, label="Observations to do",
+            description="When one of your people is due for an observation against the standards.",
+            optional=True, in_app=True, still_relevant=followups_still_relevant,
+        )
+    )
+    register_planner("followups", followups_tick)
