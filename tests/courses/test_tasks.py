@@ -17,7 +17,8 @@ from courses.models import Course, CourseStatus, Question, QuestionKind
 from courses.tasks import questions_import_run
 from organizations.models import ImportJob, ImportJobKind, ImportJobStatus
 from tests import factories
-from tests.config.test_celery_worker import TASK_EFFECT_TIMEOUT, _wait_for, worker  # noqa: F401 - fixture
+from tests.celery_processes import wait_for
+from tests.config.test_celery_worker import TASK_EFFECT_TIMEOUT, worker  # noqa: F401 - fixture
 from tests.conftest import client_for
 
 
@@ -144,8 +145,8 @@ def test_a_real_worker_runs_the_import_job_from_the_broker(worker, acme):  # noq
 
     # then: the worker wrote every question and finished the job
     finished = lambda: ImportJob.objects.get(pk=job.pk).status == ImportJobStatus.DONE  # noqa: E731
-    if not _wait_for(finished, TASK_EFFECT_TIMEOUT):
+    if not wait_for(finished, TASK_EFFECT_TIMEOUT):
         pytest.fail(f"The job did not finish within {TASK_EFFECT_TIMEOUT}s. Worker log:\n{worker.log}")
     assert Question.objects.filter(course=course, kind=QuestionKind.SINGLE).count() == 120
-    assert _wait_for(lambda: f"[{task_id}] succeeded" in worker.log, 10), worker.log
+    assert wait_for(lambda: f"[{task_id}] succeeded" in worker.log, 10), worker.log
     assert "Traceback" not in worker.log, worker.log
