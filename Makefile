@@ -52,6 +52,7 @@ bench: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/assignments.py
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	  $(BIN)/python bench/notifications.py
+	$(BIN)/python bench/refresher_simulation.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
