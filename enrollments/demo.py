@@ -31,7 +31,7 @@ class DemoLearner:
     days_ago: int = 0
 
 
-# Boulder was assigned 12 days ago (due in 21 days), Flagstaff 5 days ago (due in 14 days); Ben Carter
+# Boulder was assigned 20 days ago (due in 30 days), Flagstaff 5 days ago (due in 14 days); Ben Carter
 # was also assigned it by name 15 days ago, due in 14 days, and has only started: it was due yesterday.
 # So the reminders show in the demo: his overdue reminder goes out today (in his sending window), and
 # `manage.py notifications_run --now <3 days later>` tells his manager, Hannah Begay (README.md).
@@ -42,6 +42,9 @@ LEARNERS = [
     DemoLearner("daniel.yazzie", courses_done=99, days_ago=1),
     DemoLearner("sofia.marquez", courses_done=0, lessons_done=2),
     DemoLearner("ben.carter", courses_done=0, lessons_done=1),
+    # Done 15 days ago: the follow-ups demo (followups/demo.py) gives him a practice reflection waiting
+    # for Luis Ortega's reply and an observation due.
+    DemoLearner("tomas.rivera", courses_done=99, days_ago=15),
 ]
 OVERDUE = "ben.carter"
 OVERDUE_DUE_DAYS = 14
@@ -79,7 +82,7 @@ def seed_demo_assignments(*, demo: DemoOrganization, program: Program, now: date
     employees = {membership.user.email.split("@")[0]: membership for membership in demo.employees}
     courses = [link.course for link in program.program_courses.select_related("course").order_by("order", "id")]
     with transaction.atomic():
-        for team_name, days_ago, due_days in ((BOULDER, 12, 21), (FLAGSTAFF, 5, 14)):
+        for team_name, days_ago, due_days in ((BOULDER, 20, 30), (FLAGSTAFF, 5, 14)):
             team = teams[team_name]
             services.assignment_create(
                 actor=managers[team.pk],

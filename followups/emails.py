@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from enrollments.reminders import window_for, zone_name
 from followups import selectors, services
 from followups.models import FollowUp, FollowUpStatus, StepKind
 from notifications.categories import Category, register, register_planner
@@ -28,7 +29,8 @@ CONSUME_ROUNDS = 20  # completion events consumed per tick: 20 claims of 100
 
 
 def _window(membership: Membership) -> SendingWindow:
-    return SendingWindow(membership.user.time_zone or membership.organization.time_zone or "UTC")
+    """The organization's sending window (the one reminders use), in the recipient's own time zone."""
+    return window_for(membership.organization, zone_name(membership.user))
 
 
 def observation_path(followup: FollowUp) -> str:

@@ -1,7 +1,7 @@
 """`manage.py seed_demo`: a demo organization to explore the product with, safe to run again.
 
-It lives in `enrollments`, the rightmost app the demo needs, because it calls into every app to its
-left (organizations must not import courses, nor courses enrollments).
+It lives in `followups`, the rightmost app the demo needs, because it calls into every app to its
+left (organizations must not import courses, nor courses enrollments, nor enrollments followups).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from courses.demo import demo_courses_summary, seed_demo_courses
 from courses.demo_content import PROGRAM
 from courses.models import Program
 from enrollments.demo import seed_demo_assignments
+from followups.demo import seed_demo_followups
 from organizations.demo import demo_sign_in_lines, seed_demo_organization
 
 
@@ -46,6 +47,7 @@ class Command(BaseCommand):
         seed_demo_courses(organization=demo.organization, author=demo.author.user)
         program = Program.objects.get(organization=demo.organization, title=PROGRAM["title"])
         assigned = seed_demo_assignments(demo=demo, program=program)
+        planned = seed_demo_followups(demo=demo)
 
         status = "created" if demo.created else "already present, left unchanged"
         self.stdout.write(f"Demo organization “{demo.organization.name}”: {status}.")
@@ -54,6 +56,10 @@ class Command(BaseCommand):
         if assigned:
             self.stdout.write(
                 f"  Assigned “{program.title}” to both shops: some people done, some in progress, one overdue."
+            )
+        if planned:
+            self.stdout.write(
+                "  Follow-ups planned: a refresher due, a reflection waiting for a reply, an observation due."
             )
         if options["no_sign_ins"]:
             return
