@@ -32,6 +32,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from config.prepared import prepared
 from courses.models import Course, CourseStatus, Lesson, ProgramCourse, Question
 from enrollments import grading
 from enrollments.calendar import CalendarItem
@@ -162,8 +163,13 @@ def _progress_rows(*, membership: Membership) -> list[CourseProgress]:
     `has_submitted` (a submitted attempt): My learning's cards, the earlier courses and the
     certificates of earlier rounds all come from these rows.
     """
-    return list(
-        CourseProgress.objects.filter(membership=membership)
+    return _progress_rows_of(membership_id=membership.pk)
+
+
+@prepared
+def _progress_rows_of(*, membership_id: int) -> QuerySet[CourseProgress]:
+    return (
+        CourseProgress.objects.filter(membership_id=membership_id)
         .select_related("certificate", "course")
         .defer("course__cover_image", "course__summary")
         .annotate(
@@ -175,15 +181,11 @@ def _progress_rows(*, membership: Membership) -> list[CourseProgress]:
     )
 
 
-def learning_for(*, membership: Membership, progress_rows: list[CourseProgress] | None = None) -> list[CourseCard]:
-    """The published courses of the member's organization, each with this person's progress.
-
-    Two queries whatever the number of courses, lessons or attempts (one when the caller passes the
-    person's `_progress_rows`).
-    """
+@prepared
+def _published_courses_of(*, organization_id: int) -> QuerySet[Course]:
     first_lesson = Lesson.objects.filter(course=OuterRef("pk")).order_by("order", "id").values("pk")[:1]
-    courses = list(
-        Course.objects.of_organization(membership.organization_id)
+    return (
+        Course.objects.of_organization(organization_id)
         .published()
         .annotate(
             lesson_count=_count_of(Lesson, "course"),
@@ -192,6 +194,15 @@ def learning_for(*, membership: Membership, progress_rows: list[CourseProgress] 
         )
         .defer("cover_image")
     )
+
+
+def learning_for(*, membership: Membership, progress_rows: list[CourseProgress] | None = None) -> list[CourseCard]:
+    """The published courses of the member's organization, each with this person's progress.
+
+    Two queries whatever the number of courses, lessons or attempts (one when the caller passes the
+    person's `_progress_rows`).
+    """
+    courses = _published_courses_of(organization_id=membership.organization_id)
     if progress_rows is None:
         progress_rows = _progress_rows(membership=membership)
     progress_by_course = {
@@ -273,20 +284,25 @@ class ProgramContext:
     next_course: tuple[int, str] | None  # (id, title) of the next published course, if any
 
 
-def program_context_for(*, membership: Membership, course_id: int) -> ProgramContext | None:
-    """The program of the person's enrollment (open first, then completed; not cancelled) that contains
-    the course, with its courses in order: one query, whatever the program's size. None without one."""
+@prepared
+def _program_courses_for(*, membership_id: int, course_id: int) -> QuerySet[ProgramCourse]:
     enrollment = (
         Enrollment.objects.current()
-        .filter(membership=membership, program__program_courses__course_id=course_id)
+        .filter(membership_id=membership_id, program__program_courses__course_id=course_id)
         .order_by(F("completed_at").asc(nulls_first=True), "due_at", "id")
         .values("program_id")[:1]
     )
-    rows = list(
+    return (
         ProgramCourse.objects.filter(program_id=Subquery(enrollment))
         .order_by("order", "id")
         .values_list("course_id", "course__title", "course__status", "program__title")
     )
+
+
+def program_context_for(*, membership: Membership, course_id: int) -> ProgramContext | None:
+    """The program of the person's enrollment (open first, then completed; not cancelled) that contains
+    the course, with its courses in order: one query, whatever the program's size. None without one."""
+    rows = _program_courses_for(membership_id=membership.pk, course_id=course_id)
     ids = [row[0] for row in rows]
     if course_id not in ids:
         return None
@@ -299,24 +315,54 @@ def program_context_for(*, membership: Membership, course_id: int) -> ProgramCon
 
 def course_standards(*, course: Course) -> list[ServiceStandard]:
     """The standards a course covers: the union of its lessons' and its questions' standards."""
-    lesson_tags = Lesson.standards.through.objects.filter(lesson__course=course).values("servicestandard_id")
-    question_tags = Question.standards.through.objects.filter(question__course=course).values("servicestandard_id")
-    return list(
-        ServiceStandard.objects.of_organization(course.organization_id).filter(
-            Q(pk__in=lesson_tags) | Q(pk__in=question_tags)
-        )
+    return _course_standards(organization_id=course.organization_id, course_id=course.pk)
+
+
+@prepared
+def _course_standards(*, organization_id: int, course_id: int) -> QuerySet[ServiceStandard]:
+    lesson_tags = Lesson.standards.through.objects.filter(lesson__course_id=course_id).values("servicestandard_id")
+    question_tags = Question.standards.through.objects.filter(question__course_id=course_id).values(
+        "servicestandard_id"
+    )
+    return ServiceStandard.objects.of_organization(organization_id).filter(
+        Q(pk__in=lesson_tags) | Q(pk__in=question_tags)
     )
 
 
 def published_course_for(*, membership: Membership, course_id: int) -> Course | None:
     """A published course of the member's organization, with its question count; None otherwise."""
+    found = _published_course(organization_id=membership.organization_id, course_id=course_id)
+    return found[0] if found else None
+
+
+@prepared
+def _published_course(*, organization_id: int, course_id: int) -> QuerySet[Course]:
     return (
-        Course.objects.of_organization(membership.organization_id)
+        Course.objects.of_organization(organization_id)
         .published()
         .filter(pk=course_id)
         .annotate(question_count=_count_of(Question, "course"))
-        .defer("cover_image")
-        .first()
+        .defer("cover_image")[:1]
+    )
+
+
+@prepared
+def _course_progress(*, membership_id: int, course_id: int) -> QuerySet[CourseProgress]:
+    """The person's current progress in the course with its certificate and their attempts' summary."""
+    submitted = Attempt.objects.filter(progress=OuterRef("pk"), status=AttemptStatus.SUBMITTED).order_by()
+    return (
+        CourseProgress.objects.current()
+        .filter(membership_id=membership_id, course_id=course_id)
+        .select_related("certificate")
+        .annotate(
+            check_passed=_passed_attempt_exists(),
+            best_score=Subquery(
+                submitted.values("progress").annotate(best=Max("score_percent")).values("best"),
+                output_field=IntegerField(),
+            ),
+            submitted_count=_count_of(Attempt.objects.filter(status=AttemptStatus.SUBMITTED), "progress"),
+            in_progress=Exists(Attempt.objects.filter(progress=OuterRef("pk"), status=AttemptStatus.IN_PROGRESS)),
+        )[:1]
     )
 
 
@@ -329,22 +375,8 @@ def course_page_for(*, membership: Membership, course_id: int) -> CoursePage | N
         return None
     lessons = _lessons_with_done(membership=membership, course_id=course.pk)
     standards = course_standards(course=course)
-    submitted = Attempt.objects.filter(progress=OuterRef("pk"), status=AttemptStatus.SUBMITTED).order_by()
-    row = (
-        CourseProgress.objects.current()
-        .filter(membership=membership, course=course)
-        .select_related("certificate")
-        .annotate(
-            check_passed=_passed_attempt_exists(),
-            best_score=Subquery(
-                submitted.values("progress").annotate(best=Max("score_percent")).values("best"),
-                output_field=IntegerField(),
-            ),
-            submitted_count=_count_of(Attempt.objects.filter(status=AttemptStatus.SUBMITTED), "progress"),
-            in_progress=Exists(Attempt.objects.filter(progress=OuterRef("pk"), status=AttemptStatus.IN_PROGRESS)),
-        )
-        .first()
-    )
+    found = _course_progress(membership_id=membership.pk, course_id=course.pk)
+    row = found[0] if found else None
     lesson_rows = [
         LessonRow(id=pk, title=title, done=done, number=number)
         for number, (pk, title, done) in enumerate(lessons, start=1)
@@ -419,23 +451,31 @@ class ProgressState:
 
 def _progress_state(*, membership: Membership, course_id: int) -> ProgressState:
     """One query: the person's current progress row in the course, and whether any of its attempts passed."""
-    row = (
+    rows = _progress_state_rows(membership_id=membership.pk, course_id=course_id)
+    return ProgressState(*rows[0]) if rows else ProgressState()
+
+
+@prepared
+def _progress_state_rows(*, membership_id: int, course_id: int) -> QuerySet[CourseProgress]:
+    return (
         CourseProgress.objects.current()
-        .filter(membership=membership, course_id=course_id)
+        .filter(membership_id=membership_id, course_id=course_id)
         .annotate(check_passed=_passed_attempt_exists())
-        .values_list("pk", "last_lesson_id", "completed_at", "check_passed")
-        .first()
+        .values_list("pk", "last_lesson_id", "completed_at", "check_passed")[:1]
     )
-    return ProgressState(*row) if row else ProgressState()
 
 
 def _lessons_with_done(*, membership: Membership, course_id: int) -> list[tuple[int, str, bool]]:
     """One query: the course's lessons in order, (id, title, done by this person in their current progress)."""
+    return _lessons_with_done_rows(membership_id=membership.pk, course_id=course_id)
+
+
+@prepared
+def _lessons_with_done_rows(*, membership_id: int, course_id: int) -> QuerySet[Lesson]:
     done = LessonCompletion.objects.filter(
-        lesson=OuterRef("pk"), progress__membership=membership, progress__archived_at__isnull=True
+        lesson=OuterRef("pk"), progress__membership_id=membership_id, progress__archived_at__isnull=True
     )
-    lessons = Lesson.objects.filter(course_id=course_id).annotate(done=Exists(done))
-    return list(lessons.values_list("pk", "title", "done"))
+    return Lesson.objects.filter(course_id=course_id).annotate(done=Exists(done)).values_list("pk", "title", "done")
 
 
 @dataclass(frozen=True)
@@ -453,6 +493,23 @@ class LessonPage:
     state: ProgressState = field(default_factory=ProgressState)
 
 
+@prepared
+def _player_lesson(*, organization_id: int, course_id: int, lesson_id: int) -> QuerySet[Lesson]:
+    """The lesson with its course, and whether the course has a knowledge check."""
+    return (
+        Lesson.objects.of_organization(organization_id)
+        .filter(pk=lesson_id, course_id=course_id, course__status=CourseStatus.PUBLISHED)
+        .select_related("course")
+        .defer("body_markdown", "course__cover_image", "course__summary")
+        .annotate(has_check=Exists(Question.objects.filter(course_id=OuterRef("course_id"))))[:1]
+    )
+
+
+@prepared
+def _lesson_standards(*, lesson_id: int) -> QuerySet[ServiceStandard]:
+    return ServiceStandard.objects.filter(lessons__id=lesson_id)
+
+
 def lesson_page_for(*, membership: Membership, course_id: int, lesson_id: int) -> LessonPage | None:
     """Everything the lesson page shows, or None if the lesson is not visible to the member.
 
@@ -461,16 +518,10 @@ def lesson_page_for(*, membership: Membership, course_id: int, lesson_id: int) -
     standards, the program context. `state` says where the person resumes, so the view records the
     visit only when that moves (services.lesson_visit).
     """
-    lesson = (
-        Lesson.objects.of_organization(membership.organization_id)
-        .filter(pk=lesson_id, course_id=course_id, course__status=CourseStatus.PUBLISHED)
-        .select_related("course")
-        .defer("body_markdown", "course__cover_image", "course__summary")
-        .annotate(has_check=Exists(Question.objects.filter(course_id=OuterRef("course_id"))))
-        .first()
-    )
-    if lesson is None:
+    found = _player_lesson(organization_id=membership.organization_id, course_id=course_id, lesson_id=lesson_id)
+    if not found:
         return None
+    lesson = found[0]
     outline = _lessons_with_done(membership=membership, course_id=course_id)
     state = _progress_state(membership=membership, course_id=course_id)
     ids = [pk for pk, _, _ in outline]
@@ -488,7 +539,7 @@ def lesson_page_for(*, membership: Membership, course_id: int, lesson_id: int) -
         count=len(outline),
         previous=outline[index - 1][:2] if index > 0 else None,
         next=outline[index + 1][:2] if index + 1 < len(outline) else None,
-        standards=list(lesson.standards.all()),
+        standards=_lesson_standards(lesson_id=lesson.pk),
         done=outline[index][2],
         progress=progress,
         outline=[
@@ -512,13 +563,18 @@ def attempt_for(*, membership: Membership, attempt_id: int) -> Attempt | None:
     certificate, and `progress_passed` (whether any of the person's attempts at the course passed),
     in one query.
     """
+    found = _own_attempt(organization_id=membership.organization_id, membership_id=membership.pk, attempt_id=attempt_id)
+    return found[0] if found else None
+
+
+@prepared
+def _own_attempt(*, organization_id: int, membership_id: int, attempt_id: int) -> QuerySet[Attempt]:
     return (
-        Attempt.objects.of_organization(membership.organization_id)
-        .filter(pk=attempt_id, progress__membership=membership)
+        Attempt.objects.of_organization(organization_id)
+        .filter(pk=attempt_id, progress__membership_id=membership_id)
         .select_related("progress__course", "progress__certificate")
         .defer("progress__course__cover_image")
-        .annotate(progress_passed=_passed_attempt_exists("progress_id"))
-        .first()
+        .annotate(progress_passed=_passed_attempt_exists("progress_id"))[:1]
     )
 
 
@@ -538,17 +594,13 @@ class CheckPage:
     next_number: int
 
 
-def check_page_for(*, membership: Membership, course_id: int) -> CheckPage | None:
-    """A published course of the member's organization with the member's open attempt, if any.
-
-    Reads only: a GET of the check never starts an attempt (the start page POSTs). Two queries when
-    an attempt is open, one otherwise; None if the course is not visible.
-    """
+@prepared
+def _check_course(*, organization_id: int, membership_id: int, course_id: int) -> QuerySet[Course]:
     own = Attempt.objects.filter(
-        progress__membership=membership, progress__course=OuterRef("pk"), progress__archived_at__isnull=True
+        progress__membership_id=membership_id, progress__course=OuterRef("pk"), progress__archived_at__isnull=True
     ).order_by()
-    course = (
-        Course.objects.of_organization(membership.organization_id)
+    return (
+        Course.objects.of_organization(organization_id)
         .published()
         .filter(pk=course_id)
         .annotate(
@@ -556,14 +608,29 @@ def check_page_for(*, membership: Membership, course_id: int) -> CheckPage | Non
             open_attempt_id=Subquery(own.filter(status=AttemptStatus.IN_PROGRESS).values("pk")[:1]),
             last_number=Subquery(own.order_by("-number").values("number")[:1]),
         )
-        .defer("cover_image")
-        .first()
+        .defer("cover_image")[:1]
     )
-    if course is None:
+
+
+@prepared
+def _open_attempt(*, attempt_id: int) -> QuerySet[Attempt]:
+    return Attempt.objects.filter(pk=attempt_id, status=AttemptStatus.IN_PROGRESS)[:1]
+
+
+def check_page_for(*, membership: Membership, course_id: int) -> CheckPage | None:
+    """A published course of the member's organization with the member's open attempt, if any.
+
+    Reads only: a GET of the check never starts an attempt (the start page POSTs). Two queries when
+    an attempt is open, one otherwise; None if the course is not visible.
+    """
+    found = _check_course(organization_id=membership.organization_id, membership_id=membership.pk, course_id=course_id)
+    if not found:
         return None
+    course = found[0]
     attempt = None
     if course.open_attempt_id is not None:
-        attempt = Attempt.objects.filter(pk=course.open_attempt_id, status=AttemptStatus.IN_PROGRESS).first()
+        attempts = _open_attempt(attempt_id=course.open_attempt_id)
+        attempt = attempts[0] if attempts else None
     return CheckPage(course=course, attempt=attempt, next_number=(course.last_number or 0) + 1)
 
 
@@ -575,6 +642,19 @@ class EarlierCourse:
     completed_at: Any
     certificate: Certificate | None
     attempts: list[Attempt]
+
+
+@prepared
+def _submitted_attempts_not_offered(*, membership_id: int) -> QuerySet[Attempt]:
+    """The person's submitted attempts at courses no longer published, latest first."""
+    # The snapshot can weigh 100 KiB: read only the course title out of it, in the database.
+    return (
+        Attempt.objects.filter(status=AttemptStatus.SUBMITTED, progress__membership_id=membership_id)
+        .exclude(progress__course__status=CourseStatus.PUBLISHED)
+        .order_by("-number")
+        .only("id", "progress_id", "number", "status", "score_percent", "passed", "submitted_at")
+        .annotate(course_title=KT("snapshot__course__title"))
+    )
 
 
 def earlier_courses_for(
@@ -596,15 +676,8 @@ def earlier_courses_for(
     ]
     if not rows:
         return []
-    # The snapshot can weigh 100 KiB: read only the course title out of it, in the database.
     attempts_by_progress: dict[int, list[Attempt]] = {}
-    submitted = (
-        Attempt.objects.filter(status=AttemptStatus.SUBMITTED, progress_id__in=[row.pk for row in rows])
-        .order_by("-number")
-        .only("id", "progress_id", "number", "status", "score_percent", "passed", "submitted_at")
-        .annotate(course_title=KT("snapshot__course__title"))
-    )
-    for attempt in submitted:
+    for attempt in _submitted_attempts_not_offered(membership_id=membership.pk):
         attempts_by_progress.setdefault(attempt.progress_id, []).append(attempt)
     earlier = []
     for row in rows:
@@ -853,6 +926,27 @@ class HomePage:
     earlier: list[EarlierCourse]
 
 
+@prepared
+def _current_enrollments(*, membership_id: int) -> QuerySet[Enrollment]:
+    return (
+        Enrollment.objects.current()
+        .filter(membership_id=membership_id)
+        .select_related("program", "course")
+        .order_by("id")
+    )
+
+
+@prepared
+def _enrolled_program_courses(*, membership_id: int) -> QuerySet[ProgramCourse]:
+    """(program, course) of every program the person has a current enrollment in, in the program's order."""
+    programs = Enrollment.objects.current().filter(membership_id=membership_id, program__isnull=False)
+    return (
+        ProgramCourse.objects.filter(program_id__in=programs.values("program_id"))
+        .order_by("order", "id")
+        .values_list("program_id", "course_id")
+    )
+
+
 def home_for(*, membership: Membership, now: datetime, time_zone: str | None = None) -> HomePage:
     """Everything the employee's home shows, in a constant number of queries (three to five): the
     courses, the person's progress, their enrollments, the courses of their programs (if any), the
@@ -866,13 +960,10 @@ def home_for(*, membership: Membership, now: datetime, time_zone: str | None = N
     progress_rows = _progress_rows(membership=membership)
     cards = learning_for(membership=membership, progress_rows=progress_rows)
     by_course = {card.course.pk: card for card in cards}
-    enrollments = list(
-        Enrollment.objects.current().filter(membership=membership).select_related("program", "course").order_by("id")
-    )
+    enrollments = _current_enrollments(membership_id=membership.pk)
     program_courses: dict[int, list[int]] = {}
-    if program_ids := {enrollment.program_id for enrollment in enrollments if enrollment.program_id}:
-        links = ProgramCourse.objects.filter(program_id__in=program_ids).order_by("order", "id")
-        for program_id, course_id in links.values_list("program_id", "course_id"):
+    if any(enrollment.program_id for enrollment in enrollments):
+        for program_id, course_id in _enrolled_program_courses(membership_id=membership.pk):
             program_courses.setdefault(program_id, []).append(course_id)
     time_zone = time_zone or membership.user.time_zone
     items = []

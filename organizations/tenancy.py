@@ -19,12 +19,14 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
+from config.prepared import prepared
 from organizations.models import Membership
 from organizations.permissions import NotPermitted
 
@@ -102,26 +104,33 @@ def _session_verified(request: HttpRequest, user: Any) -> bool:
     return False
 
 
+@prepared
+def _active_memberships_with_user(*, user_id: int) -> QuerySet[Membership]:
+    """The user's active memberships, oldest first, each with the user, organization and team."""
+    return (
+        Membership.objects.active()
+        .filter(user_id=user_id)
+        .select_related("user", "organization", "team")
+        .order_by("joined_at", "id")
+    )
+
+
 def _resolve_signed_in(request: HttpRequest) -> Membership | None:
     """The user and the acting membership together, in one query, on the request.
 
     One row per active membership of the active user (a person rarely has more than one), each
     with its user, organization and team: the user comes from the row, so Django's separate user
-    query is not made. Nothing is cached across requests, so a changed role, team or activation
-    takes effect on the very next request. A person with no active membership (or an inactive
-    user) gets Django's own lookup: one more query, only for them.
+    query is not made; the query is compiled once per process (config/prepared.py). No row is
+    cached across requests, so a changed role, team or activation takes effect on the very next
+    request. A person with no active membership (or an inactive user) gets Django's own lookup: one
+    more query, only for them.
     """
     if hasattr(request, "_cached_user"):  # already loaded (signed in during this request)
         return membership_for_request(request)
     user_id = _session_user_id(request)
     if user_id is None:
         return None
-    memberships = list(
-        Membership.objects.active()
-        .filter(user_id=user_id)
-        .select_related("user", "organization", "team")
-        .order_by("joined_at", "id")
-    )
+    memberships = _active_memberships_with_user(user_id=user_id)
     if not memberships:
         return None
     user = memberships[0].user
