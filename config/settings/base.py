@@ -266,6 +266,10 @@ NOTIFICATIONS_BATCH_SIZE = 250  # messages per broker message: 100,000 due messa
 NOTIFICATIONS_MAX_ATTEMPTS = 8  # transient SMTP failures retried with backoff (30 s doubling, 30 min at most)
 # The first retry's delay; shorter only in the delivery-guarantee tests, whose SMTP server answers 4xx.
 NOTIFICATIONS_RETRY_SECONDS = int(os.environ.get("NOTIFICATIONS_RETRY_SECONDS", "30"))
+# Off: a send's record does not wait for PostgreSQL's disk flush (a worker crash still loses nothing
+# recorded; a database crash may forget the last ~0.6 s of records and send those again). See
+# notifications.services._records_not_waiting_for_disk and bench/README.md.
+NOTIFICATIONS_SYNCHRONOUS_COMMIT = env_bool("NOTIFICATIONS_SYNCHRONOUS_COMMIT", False)
 
 # --- Cache --------------------------------------------------------------------------------------
 # allauth's rate limits live in the cache: with several processes it must be shared (Redis).

@@ -301,3 +301,28 @@ def test_two_claims_at_once_never_share_a_message(dana):
     second = services.messages_claim_due(now=MONDAY_9_PARIS)
     assert (first.count, second.count) == (6, 4)
     assert not set(sum(first.batches, [])) & set(sum(second.batches, []))
+
+
+@pytest.mark.parametrize("synchronous", [False, True])
+def test_sends_are_recorded_without_waiting_for_the_disk_unless_asked(dana, erin, synchronous):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.messages_enqueue(
+        drafts=[draft("a", dana, category="test-receipt"), draft("b", erin, category="test-receipt")]
+    )
+
+    with override_settings(NOTIFICATIONS_SYNCHRONOUS_COMMIT=synchronous), CaptureQueriesContext(connection) as queries:
+        assert run().sent == 2
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    records = [i for i, sql in enumerate(statements) if "SET status = 'sent'" in sql]
+    assert len(records) == 2
+    switches = [i for i, sql in enumerate(statements) if "synchronous_commit" in sql]
+    if synchronous:
+        assert switches == []
+    else:  # turned off around the sends, and back to the server's default after
+        assert switches[0] < records[0] and records[-1] < switches[1] and len(switches) == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
