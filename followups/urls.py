@@ -1,6 +1,6 @@
 from django.urls import path
 
-from followups import views
+from followups import observation_views, practice_views, views
 
 app_name = "followups"
 
@@ -11,4 +11,10 @@ urlpatterns = [
     path("followups/<int:followup_id>/refresher/", views.refresher, name="refresher"),
     # A refresher opened from its email on a phone: the signed token is the permission (that refresher only).
     path("r/<str:token>/", views.refresher_by_token, name="refresher_by_token"),
+    # Practice at work: the person's task (practice_views.py)
+    path("followups/<int:followup_id>/practice/", practice_views.practice, name="practice"),
+    # A manager's follow-up work: the list, one follow-up of their people, the observation checklist
+    path("team/followups/", practice_views.team_followups, name="team"),
+    path("team/followups/<int:followup_id>/", practice_views.coach_followup, name="coach"),
+    path("team/followups/<int:followup_id>/observation/", observation_views.observation, name="observation"),
 ]
