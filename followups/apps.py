@@ -8,6 +8,8 @@ class FollowupsConfig(AppConfig):
     def ready(self) -> None:
         from followups.emails import register_categories
         from followups.pages import register_sections
+        from followups.proficiency import register_proficiency_sections
 
         register_categories()
         register_sections()
+        register_proficiency_sections()
