@@ -1,6 +1,6 @@
 from django.urls import path
 
-from followups import observation_views, practice_views, views
+from followups import observation_views, plan_views, practice_views, views
 
 app_name = "followups"
 
@@ -17,4 +17,7 @@ urlpatterns = [
     path("team/followups/", practice_views.team_followups, name="team"),
     path("team/followups/<int:followup_id>/", practice_views.coach_followup, name="coach"),
     path("team/followups/<int:followup_id>/observation/", observation_views.observation, name="observation"),
+    # Admins: the organization's refresher settings and each program's follow-up plan (plan_views.py)
+    path("organization/followups/", plan_views.followup_settings, name="settings"),
+    path("organization/followups/programs/<int:program_id>/", plan_views.plan_edit, name="plan"),
 ]
