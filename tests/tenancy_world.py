@@ -278,6 +278,8 @@ def build_world(key: str) -> World:
     )
     world.url_variants = [
         {"course_id": draft.pk, "lesson_id": draft_lesson.pk, "question_id": draft_question.pk},
+        # Every other follow-up, so each kind's page (and the observation checklist's form) is swept too.
+        *({"followup_id": followup.pk} for kind, followup in followups.items() if kind != "practice"),
     ]
     for model, path in organization_owned_models().items():
         world.objects[model] = list(model._default_manager.filter(**{f"{path}_id": organization.pk}).order_by("pk"))
@@ -317,6 +319,11 @@ def _followups(people: dict[str, object], program, standard) -> dict[str, object
     Review.objects.create(
         membership=employee, standard=standard, followup=made[StepKind.OBSERVATION], source=ReviewSource.OBSERVATION,
         rating=3, reviewed_at=now, notes="Smiled first.",
+    )
+    # An observation still to do: its manager's checklist is a form.
+    made["observation-due"] = FollowUp.objects.create(
+        enrollment=enrollment, membership=employee, key="world:observation-due", kind=StepKind.OBSERVATION,
+        due_at=now - timedelta(hours=1),
     )
     return made
 
