@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import OuterRef, Subquery
 
@@ -26,6 +26,7 @@ from followups.services import followup_settings_for
 from organizations.models import Membership, Role, ServiceStandard, Team
 
 LAST_RATINGS = 5  # ratings shown per standard on a person's page
+OUTLOOK_DAYS = 30  # a person's page also shows recall this far ahead: right after any review recall is 100%
 PERSON_REVIEWS_LIMIT = 500  # the most recent reviews a person's page reads
 WEAKEST_PEOPLE = 10
 PERSON_FOLLOWUPS_LIMIT = 50
@@ -48,6 +49,7 @@ class StandardProficiency:
 
     standard: ServiceStandard
     recall: float
+    outlook: float  # the recall predicted OUTLOOK_DAYS from now without another review
     target: float
     observation: Review | None  # the latest observation of it
     ratings: list[Review]  # the last LAST_RATINGS reviews, oldest first
@@ -105,10 +107,12 @@ def person_proficiency(*, viewer: Membership, person: Membership, now: datetime)
     for state in states:
         newest_first = by_standard.get(state.standard_id, [])
         observation = next((r for r in newest_first if r.source == ReviewSource.OBSERVATION), None)
+        remembered = _memory(state.stability, state.difficulty, state.last_review)
         rows.append(
             StandardProficiency(
                 standard=state.standard,
-                recall=memory.recall(_memory(state.stability, state.difficulty, state.last_review), now),
+                recall=memory.recall(remembered, now),
+                outlook=memory.recall(remembered, now + timedelta(days=OUTLOOK_DAYS)),
                 target=target,
                 observation=observation,
                 ratings=list(reversed(newest_first[:LAST_RATINGS])),

@@ -65,6 +65,7 @@ def test_a_persons_recall_latest_observation_and_trend_per_standard(alice, carol
 
     by_code = {row.standard.code: row for row in found.standards}
     assert by_code["G1"].recall > 0.9 > by_code["R1"].recall
+    assert by_code["G1"].outlook < by_code["G1"].recall and by_code["R1"].outlook < by_code["R1"].recall
     assert [row.standard.code for row in found.weak] == ["R1"]
     assert by_code["G1"].observation.rating == 4 and by_code["R1"].observation is None
     assert [r.rating for r in by_code["G1"].ratings] == [2, 3, 4] and by_code["G1"].trend == "up"
