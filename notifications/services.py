@@ -295,8 +295,19 @@ def notifications_dispatch(*, now: datetime | None = None, enqueue: bool = True)
         claim = messages_claim_due(now=now)
         if enqueue:
             for batch in claim.batches:
-                tasks.notifications_send_batch.delay_on_commit(str(claim.token), batch)
+                tasks.notifications_send_batch.apply_async_on_commit(
+                    (str(claim.token), batch), argsrepr=_batch_repr(claim.token, batch)
+                )
     return claim
+
+
+def _batch_repr(token: uuid.UUID, batch: list[int]) -> str:
+    """How a batch's arguments appear in the broker message and the worker's log.
+
+    Celery would otherwise build a safe repr of all 250 ids for every message: a third of the CPU
+    of publishing the 400 batches of 100,000 due messages (bench/notifications.py).
+    """
+    return f"('{token}', [{len(batch)} ids, {batch[0]}…{batch[-1]}])"
 
 
 # --- Send -----------------------------------------------------------------------------------------
@@ -623,7 +634,7 @@ def messages_send_now(*, dedup_keys: Sequence[str], now: datetime | None = None)
         return BatchResult()
     # The first batch here; the others (a large import) to other workers, so no task runs for long.
     for batch in claim.batches[1:]:
-        tasks.notifications_send_batch.delay(str(claim.token), batch)
+        tasks.notifications_send_batch.apply_async((str(claim.token), batch), argsrepr=_batch_repr(claim.token, batch))
     return messages_send_batch(token=claim.token, ids=claim.batches[0], now=now)
 
 
