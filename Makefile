@@ -7,7 +7,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/servicecraft
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test browser bench clean
+.PHONY: install run test browser wrk bench bench-http bench-load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -47,12 +47,31 @@ test: install browser
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	  $(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install
+# wrk, the HTTP load generator of `make bench-http`: Debian's package, installed as `browser` does chromium.
+wrk:
+	@test -x /usr/bin/wrk || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "The HTTP benchmark needs Debian's wrk: sudo apt-get install wrk" >&2; exit 1; fi; }
+
+# Figures and how to read them: bench/README.md. `make bench` runs all of them; BENCH_ARGS go to the
+# two HTTP ones (e.g. BENCH_ARGS="--seconds 5").
+bench: install wrk
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/course_player.py
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/assignments.py
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	  $(BIN)/python bench/notifications.py
 	$(BIN)/python bench/refresher_simulation.py
+	$(MAKE) --no-print-directory bench-http bench-load
+
+# The product's pages against a minimal Django project, over HTTP (gunicorn, wrk), in one run.
+bench-http: install wrk
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
+	  $(BIN)/python bench/http_pages.py $(BENCH_ARGS)
+
+# 50 simulated employees for 60 s against gunicorn: no error, and the database counts what they did.
+bench-load: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
+	  $(BIN)/python bench/load_test.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
