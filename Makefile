@@ -53,8 +53,8 @@ wrk:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	  else echo "The HTTP benchmark needs Debian's wrk: sudo apt-get install wrk" >&2; exit 1; fi; }
 
-# Figures and how to read them: bench/README.md. `make bench` runs all of them; BENCH_ARGS go to the
-# two HTTP ones (e.g. BENCH_ARGS="--seconds 5").
+# Figures and how to read them: bench/README.md. `make bench` runs all of them; BENCH_ARGS go to
+# bench-http (e.g. BENCH_ARGS="--seconds 5"), LOAD_ARGS to bench-load (e.g. LOAD_ARGS="--people 20").
 bench: install wrk
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/course_player.py
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/assignments.py

@@ -64,6 +64,7 @@ from serving import (  # noqa: E402
     HTTPS,
     bulk_sessions,
     collectstatic,
+    forget_cached_sessions,
     gunicorn,
     product_env,
     session_cookie,
@@ -424,6 +425,10 @@ def main() -> None:
         from enrollments.models import Attempt, AttemptStatus
 
         recorded = Attempt.objects.filter(pk__in=data["attempt_ids"], status=AttemptStatus.SUBMITTED).count()
+        # The workers cached these sessions in Redis; the database they belong to is dropped next.
+        forget_cached_sessions(
+            [learner, manager, *(cookie for _, cookie in data["submissions"])], os.environ["CELERY_BROKER_URL"]
+        )
 
     by_name = {result.page.name: result for result in results}
     trivial = by_name["ceiling: trivial view"].per_second

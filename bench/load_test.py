@@ -49,6 +49,7 @@ from serving import (  # noqa: E402
     HTTPS,
     bulk_sessions,
     collectstatic,
+    forget_cached_sessions,
     gunicorn,
     product_env,
     wait_until_answers,
@@ -383,7 +384,10 @@ def main() -> None:
         base_url = stack.enter_context(
             served(database_name=connection.settings_dict["NAME"], workers=args.workers, log=log, secret_key=secret_key)
         )
-        report = load(base_url=base_url, people=people, plans=plans, seconds=args.seconds)
+        try:
+            report = load(base_url=base_url, people=people, plans=plans, seconds=args.seconds)
+        finally:
+            forget_cached_sessions([person.cookie for person in people], os.environ["CELERY_BROKER_URL"])
     print("ServiceCraft load test")
     print(
         f"machine:  {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
