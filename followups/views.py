@@ -27,7 +27,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
 
 @member_required()
 def followup_detail(request: HttpRequest, followup_id: int) -> HttpResponse:
-    """One of the person's follow-ups; a refresher goes to its own page."""
+    """One of the person's follow-ups; a refresher and a practice task go to their own pages."""
     followup = selectors.followup_of(membership=request.membership, followup_id=followup_id)
     if followup is None:  # before the method check: another's follow-up is "not found" whatever the method
         raise Http404(NOT_FOUND)
@@ -35,6 +35,8 @@ def followup_detail(request: HttpRequest, followup_id: int) -> HttpResponse:
         return HttpResponseNotAllowed(["GET", "HEAD"])
     if followup.kind == StepKind.REFRESHER:
         return redirect("followups:refresher", followup_id=followup.pk)
+    if followup.kind == StepKind.PRACTICE:
+        return redirect("followups:practice", followup_id=followup.pk)
     return render(request, "followups/followup_detail.html", {"followup": followup})
 
 

@@ -49,7 +49,7 @@ def test_follow_up_pages_cost_the_same_at_two_sizes(alice, carol, service_progra
     urls = [
         reverse("followups:list"),
         reverse("followups:refresher", args=[refresher.pk]),
-        reverse("followups:detail", args=[practice.pk]),
+        reverse("followups:practice", args=[practice.pk]),
         reverse("enrollments:my_learning"),  # with "Up next"
     ]
 
