@@ -278,7 +278,8 @@ def messages_sweep_expired(*, now: datetime | None = None) -> int:
     expired = Message.objects.filter(status=MessageStatus.CLAIMED, lease_expires_at__lt=now)
     max_attempts = setting("MAX_ATTEMPTS")
     expired.filter(attempts__gte=max_attempts - 1).update(
-        status=MessageStatus.FAILED, attempts=F("attempts") + 1, error="Its worker was lost too many times."
+        status=MessageStatus.FAILED, lease_expires_at=None, attempts=F("attempts") + 1,
+        error="Its worker was lost too many times.",
     )
     return expired.update(
         status=MessageStatus.PENDING, claim_token=None, lease_expires_at=None, attempts=F("attempts") + 1
@@ -340,7 +341,10 @@ def messages_send_batch(*, token: uuid.UUID | str, ids: Sequence[int], now: date
     result = BatchResult()
     owned = Message.objects.filter(pk__in=list(ids), claim_token=token, status=MessageStatus.CLAIMED)
     renewed_until = now + timedelta(seconds=setting("LEASE_SECONDS"))
-    if not owned.filter(lease_expires_at__gt=now).update(lease_expires_at=renewed_until):
+    # By id, token and status only: a lease that ran out unswept is still this batch's (the row lock
+    # orders the renewal and the sweeper, and whichever comes second sees the other's change), and a
+    # condition on the lease would steer PostgreSQL to the lease index and scan every claimed row.
+    if not owned.update(lease_expires_at=renewed_until):
         return result
     messages = list(owned.select_related("recipient").order_by("id"))
 
@@ -353,9 +357,10 @@ def messages_send_batch(*, token: uuid.UUID | str, ids: Sequence[int], now: date
 
 
 def _release(messages: Iterable[Message], *, token: uuid.UUID, **changes) -> int:
+    """Change these messages out of `claimed` if they are still claimed under this token (leases end here)."""
     return Message.objects.filter(
         pk__in=[message.pk for message in messages], claim_token=token, status=MessageStatus.CLAIMED
-    ).update(**changes)
+    ).update(lease_expires_at=None, **changes)
 
 
 def _skip_irrelevant(messages: list[Message], *, token, now, result: BatchResult) -> list[Message]:
@@ -401,7 +406,7 @@ def _defer_outside_window(messages: list[Message], *, token, now, result: BatchR
             sendable.append(message)
             continue
         result.deferred += _release(
-            [message], token=token, status=MessageStatus.PENDING, claim_token=None, lease_expires_at=None,
+            [message], token=token, status=MessageStatus.PENDING, claim_token=None,
             not_before=window.next_open(now),
         )
     return sendable
@@ -447,7 +452,7 @@ def _emails_within_cap(messages: list[Message], *, token, now, result: BatchResu
                 _local_day(now, first.time_zone) + timedelta(days=1), time(0), tzinfo=zoneinfo.ZoneInfo(first.time_zone)
             )
             result.deferred += _release(
-                group_messages, token=token, status=MessageStatus.PENDING, claim_token=None, lease_expires_at=None,
+                group_messages, token=token, status=MessageStatus.PENDING, claim_token=None,
                 not_before=window.next_open(tomorrow),
             )
             continue
@@ -522,7 +527,7 @@ def _retry_later(messages: list[Message], *, token, now, reply: str, result: Bat
     # 30 s, 60 s, 120 s, … at most 30 min (NOTIFICATIONS_RETRY_SECONDS is the first delay)
     delay = min(setting("RETRY_SECONDS") * 2 ** (attempts - 1), 30 * 60)
     result.retrying += _release(
-        messages, token=token, status=MessageStatus.PENDING, claim_token=None, lease_expires_at=None,
+        messages, token=token, status=MessageStatus.PENDING, claim_token=None,
         attempts=F("attempts") + 1, error=reply, not_before=now + timedelta(seconds=delay),
     )
 
@@ -543,7 +548,8 @@ def _record_sent(messages: list[Message], *, token: uuid.UUID, now: datetime) ->
     }
     with db_connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET status = %s, sent_at = %s, error = '', message_id = %s "  # noqa: S608 (no input)
+            f"UPDATE {table} SET status = %s, sent_at = %s, error = '', message_id = %s, "  # noqa: S608 (no input)
+            "lease_expires_at = NULL "
             f"WHERE id IN ({placeholders}) AND claim_token = %s AND status = %s",
             [
                 MessageStatus.SENT, prepared["sent_at"], message_id_for([m.dedup_key for m in messages]), *ids,
