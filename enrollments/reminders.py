@@ -135,7 +135,7 @@ def _draft(
         **context,
         "organization": organization,
         "recipient_name": recipient.user.name or recipient.user.email,
-        "url": _absolute(path),
+        "link": _absolute(path),
         "site_url": settings.SITE_URL,
     }
     subject, text, html = message_render(f"emails/{template}", context, time_zone=recipient.time_zone)

@@ -47,7 +47,7 @@ def invitation_draft(invitation: Invitation) -> Draft:
         "inviter_name": invitation.invited_by.display_name if invitation.invited_by else "",
         "role": invitation.get_role_display(),
         "team": invitation.team,
-        "accept_url": invitation_accept_url(invitation),
+        "link": invitation_accept_url(invitation),
         "expires_at": timezone.localtime(invitation.expires_at, zoneinfo.ZoneInfo(zone_name)),
         "site_url": settings.SITE_URL,
     }
