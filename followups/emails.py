@@ -67,8 +67,10 @@ def _drafts_for(followup: FollowUp, *, now: datetime, managers: list[Membership]
         return drafts
     if followup.kind == StepKind.REFRESHER:
         url = reverse("followups:refresher", args=[followup.pk])
+        # The link's 7 days start when the ledger will send it: at the next opening of the person's window.
+        sent_at = _window(person).next_open(now)
         link = settings.SITE_URL + reverse(
-            "followups:refresher_by_token", args=[selectors.refresher_link_token(followup, now=now)]
+            "followups:refresher_by_token", args=[selectors.refresher_link_token(followup, now=sent_at)]
         )
     else:
         url = reverse("followups:detail", args=[followup.pk])
@@ -111,11 +113,20 @@ def followups_notify_due(*, now: datetime | None = None) -> int:
         ]
         messages_enqueue(drafts=drafts, now=now)
         FollowUp.objects.filter(pk__in=[followup.pk for followup in due]).update(notified_at=now)
+        # A message step asks nothing of the person: announcing it is doing it (else it stays "to do").
+        FollowUp.objects.filter(
+            pk__in=[followup.pk for followup in due if followup.kind == StepKind.MESSAGE]
+        ).update(status=FollowUpStatus.DONE, done_at=now)
+        for membership_id in {followup.membership_id for followup in due if followup.kind == StepKind.MESSAGE}:
+            transaction.on_commit(lambda membership_id=membership_id: selectors.up_next_forget(membership_id))
     return len(due)
 
 
 def _managers_of(people: list[Membership]) -> dict[int, list[Membership]]:
-    """Each person's team managers (active), or the organization's admins when the team has none."""
+    """Each person's team managers (active), or the organization's admins when the team has none.
+
+    Never the person themselves: a manager or admin who completes a program is observed by someone else.
+    """
     if not people:
         return {}
     team_ids = {person.team_id for person in people if person.team_id}
@@ -132,9 +143,11 @@ def _managers_of(people: list[Membership]) -> dict[int, list[Membership]]:
         organization_id__in=organizations, role=Role.ADMIN
     ):
         admins.setdefault(admin.organization_id, []).append(admin)
-    return {
-        person.pk: by_team.get(person.team_id or 0) or admins.get(person.organization_id, []) for person in people
-    }
+    observers = {}
+    for person in people:
+        managers = [m for m in by_team.get(person.team_id or 0, []) if m.pk != person.pk]
+        observers[person.pk] = managers or [m for m in admins.get(person.organization_id, []) if m.pk != person.pk]
+    return observers
 
 
 def followups_still_relevant(messages: list[Message]) -> dict[int, str]:
@@ -145,7 +158,7 @@ def followups_still_relevant(messages: list[Message]) -> dict[int, str]:
         followup = rows.get(message.object_id)
         if followup is None:
             reasons[message.pk] = "The follow-up was deleted."
-        elif followup.status == FollowUpStatus.DONE:
+        elif followup.status == FollowUpStatus.DONE and followup.kind != StepKind.MESSAGE:
             reasons[message.pk] = "It was already done."
         elif followup.status == FollowUpStatus.CANCELLED:
             reasons[message.pk] = "The follow-up was cancelled."
@@ -156,10 +169,12 @@ def followups_still_relevant(messages: list[Message]) -> dict[int, str]:
 
 def followups_tick(now: datetime) -> None:
     """The planner: consume completions (plan follow-ups), then announce what became due."""
-    for _ in range(CONSUME_ROUNDS):
-        if not services.followups_consume_completions(now=now):
-            break
-    followups_notify_due(now=now)
+    try:
+        for _ in range(CONSUME_ROUNDS):
+            if not services.followups_consume_completions(now=now):
+                break
+    finally:  # what is due is announced even when planning failed this tick
+        followups_notify_due(now=now)
 
 
 def register_categories() -> None:

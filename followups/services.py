@@ -6,6 +6,7 @@ Every write with business meaning; views and tasks call these. Follow-ups are ro
 
 from __future__ import annotations
 
+import logging
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -42,6 +43,8 @@ REFRESHER_MIN_QUESTIONS = 3
 REFRESHER_MAX_QUESTIONS = 5
 PASS_MARK_PERCENT = 0  # a refresher is practice: no pass mark, only feedback and memory
 REFRESHER_HORIZON_DAYS = 180  # adaptive refreshers keep coming for six months after completion
+
+logger = logging.getLogger(__name__)
 
 
 class LeaseLost(Exception):
@@ -188,13 +191,21 @@ def followups_consume_completions(*, now: datetime | None = None, limit: int = 1
     token, events = completion_events_claim(limit=limit, now=now)
     if not events:
         return 0
+    acted_on = []
     with transaction.atomic():
         for event in events:
-            if event.kind == CompletionEventKind.COURSE and event.course_id:
-                _seed_memory_from_check(membership_id=event.membership_id, course_id=event.course_id)
-            elif event.kind == CompletionEventKind.ENROLLMENT and event.enrollment_id:
-                _plan_enrollment(enrollment_id=event.enrollment_id, now=now)
-        if completion_events_processed(token=token, ids=[event.pk for event in events], now=now) != len(events):
+            try:
+                with transaction.atomic():  # one event's failure leaves the others of the claim planned
+                    if event.kind == CompletionEventKind.COURSE and event.course_id:
+                        _seed_memory_from_check(membership_id=event.membership_id, course_id=event.course_id)
+                    elif event.kind == CompletionEventKind.ENROLLMENT and event.enrollment_id:
+                        _plan_enrollment(enrollment_id=event.enrollment_id, now=now)
+            except Exception:
+                # Left claimed and unprocessed: claimed again once its lease runs out, and retried.
+                logger.exception("followups: completion event %s could not be acted on", event.pk)
+                continue
+            acted_on.append(event.pk)
+        if acted_on and completion_events_processed(token=token, ids=acted_on, now=now) != len(acted_on):
             raise LeaseLost("Another consumer claimed these completion events; nothing was written.")
     return len(events)
 
@@ -234,7 +245,11 @@ def _plan_enrollment(*, enrollment_id: int, now: datetime) -> None:
         return
     steps = plan_steps_for(enrollment.program)
     refreshers = [step for step in steps if step.kind == StepKind.REFRESHER]
-    first_refresher = refreshers[0] if refreshers else None
+    has_questions = bool(refreshers) and Question.objects.filter(
+        course__programs=enrollment.program_id, course__status=CourseStatus.PUBLISHED
+    ).exists()
+    # Without a question to ask, a refresher would stay "to do" forever: none is planned.
+    first_refresher = refreshers[0] if has_questions else None
     practice = _practice_for(enrollment) if any(step.kind == StepKind.PRACTICE for step in steps) else None
     followups = []
     for step in steps:
@@ -458,16 +473,21 @@ def _retime_adaptive_refresher(*, membership_id: int, now: datetime) -> None:
         notified_at__isnull=True, step__isnull=True,
     ).select_related("enrollment__membership")
     for followup in pending:
-        FollowUp.objects.filter(pk=followup.pk, notified_at__isnull=True).update(
-            due_at=next_refresher_due(enrollment=followup.enrollment, now=now)
-        )
+        due_at = next_refresher_due(enrollment=followup.enrollment, now=now)
+        if due_at > followup.enrollment.completed_at + timedelta(days=REFRESHER_HORIZON_DAYS):
+            # Past the horizon, as _plan_next_refresher would not have planned it.
+            changes = {"status": FollowUpStatus.CANCELLED}
+        else:
+            changes = {"due_at": due_at}
+        FollowUp.objects.filter(pk=followup.pk, notified_at__isnull=True).update(**changes)
 
 
 # --- Practice and observations ------------------------------------------------------------------------
 
 
 def _manages(actor: Membership, person: Membership) -> bool:
-    if actor.organization_id != person.organization_id or not actor.is_active:
+    """Whether `actor` coaches `person`: an active admin, or a manager of their team; never oneself."""
+    if actor.organization_id != person.organization_id or not actor.is_active or actor.pk == person.pk:
         return False
     if actor.role == Role.ADMIN:
         return True

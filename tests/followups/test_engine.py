@@ -9,11 +9,13 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from enrollments.models import CompletionEvent
+from enrollments import services as enrollment_services
+from enrollments.models import AssignmentAudience, CompletionEvent, Enrollment
 from followups import selectors, services
 from followups.emails import followups_notify_due
 from followups.models import DEFAULT_PLAN, FollowUp, FollowUpStatus, MemoryState, Review, StepKind
 from notifications.models import Message
+from organizations.permissions import NotPermitted
 from tests import factories
 from tests.followups.program_fixtures import (  # noqa: F401  (fixtures)
     answers,
@@ -254,3 +256,125 @@ def test_a_follow_up_done_before_its_email_goes_out_is_skipped(alice, carol, gre
 
     message = Message.objects.get(object_id=refresher.pk, category="followup")
     assert (message.status, message.skip_reason) == ("skipped", "It was already done.")
+
+
+# --- Found in review: message steps, programs without questions, observers, the link's clock ---------
+
+
+def test_a_message_step_is_done_once_announced_and_its_email_still_goes_out(alice, carol, service_program):
+    from followups.models import PlanStep
+
+    PlanStep.objects.create(program=service_program, offset_days=21, kind=StepKind.MESSAGE, message="How is it going?")
+    enrollment = complete_program(carol, service_program, actor=alice)
+    consume()
+    message_step = FollowUp.objects.get(enrollment=enrollment, kind=StepKind.MESSAGE)
+
+    followups_notify_due(now=at(enrollment, 21))
+    for day in range(21, 26):  # five days at 10:00 UTC: at least three in the Monday-Friday window
+        deliver(at(enrollment, day).replace(hour=10))
+
+    message_step.refresh_from_db()
+    assert message_step.status == FollowUpStatus.DONE  # not "to do" forever on the home and the list
+    assert Message.objects.get(object_id=message_step.pk, category="followup").status == "sent"
+    assert message_step not in selectors._up_next_rows(membership=carol, now=at(enrollment, 25))
+
+
+def test_a_program_without_questions_plans_no_refresher(acme, alice, carol, greet):
+    program = factories.ProgramFactory(organization=acme, title="Reading only")
+    course = factories.published_course(acme, lessons=2, questions=0, standards=[greet])
+    factories.ProgramCourseFactory(program=program, course=course, order=0)
+    enrollment_services.assignment_create(
+        actor=alice, program=program, audience=AssignmentAudience.PEOPLE, people=[carol], due_days=30
+    )
+    for lesson in course.lessons.all():  # a course without questions completes with its lessons
+        enrollment_services.lesson_complete(membership=carol, lesson=lesson)
+    enrollment = Enrollment.objects.get(membership=carol, program=program)
+    assert enrollment.completed_at is not None
+    consume()
+
+    kinds = set(FollowUp.objects.filter(enrollment=enrollment).values_list("kind", flat=True))
+    assert StepKind.REFRESHER not in kinds and StepKind.OBSERVATION in kinds
+
+
+def test_nobody_is_asked_to_observe_themselves(acme, alice, bob, front_desk, service_program):
+    # bob manages the front desk and works in it; alice is the organization's admin
+    bob.team = front_desk
+    bob.save(update_fields=["team"])
+    enrollment = complete_program(bob, service_program, actor=alice)
+    consume()
+
+    followups_notify_due(now=at(enrollment, 14))
+
+    observers = set(Message.objects.filter(category="observation-due").values_list("to_email", flat=True))
+    assert observers == {alice.user.email}
+    observation = FollowUp.objects.get(enrollment=enrollment, kind=StepKind.OBSERVATION)
+    with pytest.raises(NotPermitted):
+        services.observation_record(
+            actor=bob, followup=observation, ratings={}, notes_by_standard={}, now=at(enrollment, 14)
+        )
+
+
+def test_the_refresher_links_seven_days_start_when_it_is_sent_not_when_it_is_planned(alice, carol, service_program):
+    acme = carol.organization
+    acme.sending_weekdays = "1"  # Mondays only
+    acme.save(update_fields=["sending_weekdays"])
+    enrollment = complete_program(carol, service_program, actor=alice)
+    consume()
+    refresher = _refresher(enrollment)
+    planned_at = refresher.due_at + timedelta(minutes=1)
+    while planned_at.isoweekday() != 2:  # a Tuesday: the email waits six days for Monday's window
+        planned_at += timedelta(days=1)
+
+    followups_notify_due(now=planned_at)
+    message = Message.objects.get(object_id=refresher.pk, category="followup")
+    token = next(line for line in message.body_text.splitlines() if "/r/" in line).strip().rstrip("/").rsplit("/", 1)[1]
+
+    assert message.not_before - planned_at > timedelta(days=5)
+    opened = selectors.refresher_for_token(token, now=message.not_before + timedelta(days=6, hours=23))
+    assert opened.problem == "" and opened.followup.pk == refresher.pk
+    late = selectors.refresher_for_token(token, now=message.not_before + timedelta(days=7, hours=1))
+    assert late.problem == "expired"
+
+
+def test_a_failing_completion_event_does_not_hold_back_the_others(monkeypatch, alice, carol, dana, service_program):
+    carols = complete_program(carol, service_program, actor=alice)
+    danas = complete_program(dana, service_program, actor=alice)
+    original = services._plan_enrollment
+
+    def fail_for_carol(*, enrollment_id, now):
+        if enrollment_id == carols.pk:
+            raise RuntimeError("a bad row")
+        return original(enrollment_id=enrollment_id, now=now)
+
+    monkeypatch.setattr(services, "_plan_enrollment", fail_for_carol)
+    services.followups_consume_completions()
+
+    assert FollowUp.objects.filter(enrollment=danas).exists()
+    assert not FollowUp.objects.filter(enrollment=carols).exists()
+    assert CompletionEvent.objects.filter(enrollment=carols, processed_at__isnull=True).count() == 1
+    assert CompletionEvent.objects.filter(processed_at__isnull=True).count() == 1
+
+
+def test_follow_up_subjects_are_plain_text(alice, carol, service_program):
+    service_program.title = "Service & Care"
+    service_program.save(update_fields=["title"])
+    enrollment = complete_program(carol, service_program, actor=alice)
+    consume()
+
+    followups_notify_due(now=at(enrollment, 2))
+
+    assert Message.objects.get(category="followup").subject == "A 2-minute refresher on Service & Care"
+
+
+def test_an_observation_never_retimes_a_refresher_past_the_horizon(alice, carol, greet, resolve, service_program):
+    enrollment = complete_program(carol, service_program, actor=alice)
+    consume()
+    _answer_first_refresher(carol, enrollment, right_for={greet.pk, resolve.pk})
+    adaptive = FollowUp.objects.get(enrollment=enrollment, status=FollowUpStatus.PENDING, step__isnull=True)
+    # the program was completed long ago: any new date is past the 180 days of refreshers
+    Enrollment.objects.filter(pk=enrollment.pk).update(completed_at=enrollment.completed_at - timedelta(days=200))
+
+    services._retime_adaptive_refresher(membership_id=carol.pk, now=at(enrollment, 2))
+
+    adaptive.refresh_from_db()
+    assert adaptive.status == FollowUpStatus.CANCELLED
