@@ -24,6 +24,7 @@ from organizations.models import Membership, Role
 
 FOLLOWUP = "followup"
 OBSERVATION_DUE = "observation-due"
+COACHING = "coaching"
 NOTIFY_BATCH = 1000
 CONSUME_ROUNDS = 20  # completion events consumed per tick: 20 claims of 100
 
@@ -85,6 +86,27 @@ def _drafts_for(followup: FollowUp, *, now: datetime, managers: list[Membership]
             window=_window(person), **common,
         )
     ]
+
+
+def coaching_draft(followup: FollowUp, *, now: datetime) -> Draft:
+    """The person's notice that their manager answered: a reply to their reflection, or an observation's feedback.
+
+    One per follow-up and kind of answer (the dedup key): editing a reply later announces nothing more.
+    """
+    person = followup.membership
+    url = reverse("followups:detail", args=[followup.pk])
+    coach = followup.replied_by if followup.kind == StepKind.PRACTICE else followup.observer
+    context = {
+        "followup": followup, "person": person, "program": followup.enrollment.program, "coach": coach,
+        "organization": person.organization, "link": settings.SITE_URL + url, "site_url": settings.SITE_URL,
+    }
+    subject, text, html = message_render("emails/followup-coaching", context, time_zone=person.user.time_zone)
+    answer = "reply" if followup.kind == StepKind.PRACTICE else "feedback"
+    return Draft(
+        dedup_key=f"followup:{followup.pk}:{answer}", category=COACHING, to_email=person.user.email,
+        recipient_id=person.user_id, subject=subject, body_text=text, body_html=html, url=url,
+        window=_window(person), tenant_id=person.organization_id, object_id=followup.pk, not_before=now,
+    )
 
 
 def followups_notify_due(*, now: datetime | None = None) -> int:
@@ -167,6 +189,19 @@ def followups_still_relevant(messages: list[Message]) -> dict[int, str]:
     return reasons
 
 
+def coaching_still_relevant(messages: list[Message]) -> dict[int, str]:
+    """A reply or feedback stays worth telling while the person is a member and the follow-up stands."""
+    rows = FollowUp.objects.select_related("membership").in_bulk([message.object_id for message in messages])
+    reasons = {}
+    for message in messages:
+        followup = rows.get(message.object_id)
+        if followup is None or followup.status == FollowUpStatus.CANCELLED:
+            reasons[message.pk] = "The follow-up was cancelled."
+        elif not followup.membership.is_active:
+            reasons[message.pk] = "The person is no longer a member."
+    return reasons
+
+
 def followups_tick(now: datetime) -> None:
     """The planner: consume completions (plan follow-ups), then announce what became due."""
     try:
@@ -190,6 +225,13 @@ def register_categories() -> None:
             name=OBSERVATION_DUE, label="Observations to do",
             description="When one of your people is due for an observation against the standards.",
             optional=True, in_app=True, still_relevant=followups_still_relevant,
+        )
+    )
+    register(
+        Category(
+            name=COACHING, label="Replies and feedback from your manager",
+            description="When your manager replies to how your practice went, or records what they saw.",
+            optional=True, in_app=True, still_relevant=coaching_still_relevant,
         )
     )
     register_planner("followups", followups_tick)

@@ -36,6 +36,7 @@ from followups.models import (
     ReviewSource,
     StepKind,
 )
+from notifications.services import messages_enqueue
 from organizations.models import Membership, Role, ServiceStandard, Team
 from organizations.permissions import NotPermitted, ensure_actor
 
@@ -523,8 +524,18 @@ def practice_reply(*, followup: FollowUp, actor: Membership, reply: str, now: da
     if not followup.reflection:
         raise ValidationError("There is no reflection to reply to yet.")
     now = now or timezone.now()
-    FollowUp.objects.filter(pk=followup.pk).update(reply=text, replied_by=actor, replied_at=now)
-    followup.reply, followup.replied_by, followup.replied_at = text, actor, now
+    with transaction.atomic():
+        FollowUp.objects.filter(pk=followup.pk).update(reply=text, replied_by=actor, replied_at=now)
+        followup.reply, followup.replied_by, followup.replied_at = text, actor, now
+        _tell_the_person(followup, now=now)
+
+
+def _tell_the_person(followup: FollowUp, *, now: datetime) -> None:
+    """The person hears of a reply or an observation through the ledger, in the same transaction."""
+    # followups.emails builds on these services (its planner consumes completions): imported here.
+    from followups.emails import coaching_draft
+
+    messages_enqueue(drafts=[coaching_draft(followup, now=now)], now=now)
 
 
 def observation_record(
@@ -556,5 +567,6 @@ def observation_record(
             followup=followup, notes=notes_by_standard,
         )
         _retime_adaptive_refresher(membership_id=followup.membership_id, now=now)
+        followup.status, followup.done_at, followup.observer, followup.notes = FollowUpStatus.DONE, now, actor, notes
+        _tell_the_person(followup, now=now)
         transaction.on_commit(lambda: selectors.up_next_forget(followup.membership_id))
-    followup.status, followup.done_at, followup.observer, followup.notes = FollowUpStatus.DONE, now, actor, notes

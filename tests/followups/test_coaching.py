@@ -329,3 +329,53 @@ def test_the_practice_page_is_a_learner_page_at_any_size(carol, carols_followups
         for _ in range(30)
     )
     assert queries() == small <= LEARNER_BUDGET
+
+
+# --- The person hears of the answer ------------------------------------------------------------------
+
+
+def test_carol_is_told_of_bobs_reply_once_and_of_his_observation(bob, carol, greet, carols_followups):
+    from django.core import mail
+
+    from notifications.models import Message
+    from tests.mailbox import deliver
+
+    practice, observation = carols_followups[StepKind.PRACTICE], carols_followups[StepKind.OBSERVATION]
+    services.practice_reflect(followup=practice, actor=carol, reflection="Greeted the regulars by name.")
+    for reply in ("Good. Try it with new guests too.", "Good. Try it with new guests too, and smile."):
+        services.practice_reply(followup=practice, actor=bob, reply=reply)  # an edit announces nothing more
+    services.observation_record(
+        followup=observation, actor=bob, ratings={greet.pk: 3}, notes_by_standard={}, notes="Well done."
+    )
+
+    notices = Message.objects.filter(recipient=carol.user, category="coaching").order_by("id")
+    assert [(n.object_id, n.url) for n in notices] == [
+        (practice.pk, reverse("followups:detail", args=[practice.pk])),
+        (observation.pk, reverse("followups:detail", args=[observation.pk])),
+    ]
+    assert [n.subject for n in notices] == [
+        "Bob Manager replied to how your practice went", "Bob Manager observed you: your feedback on Service basics",
+    ]
+    assert "Good. Try it with new guests too." in notices[0].body_text
+
+    for day in range(1, 6):  # five days at 10:00 UTC: at least three in the Monday-Friday window
+        deliver((timezone.now() + timedelta(days=day)).replace(hour=10))
+    emailed = [m for m in mail.outbox if m.to == [carol.user.email] and "Bob Manager" in m.subject]
+    assert len(emailed) == 2
+
+
+def test_a_reply_to_someone_who_left_is_not_emailed(bob, carol, carols_followups):
+    from notifications.models import Message
+    from tests.mailbox import deliver
+
+    practice = carols_followups[StepKind.PRACTICE]
+    services.practice_reflect(followup=practice, actor=carol, reflection="Tried it twice.")
+    services.practice_reply(followup=practice, actor=bob, reply="Keep going.")
+    carol.is_active = False
+    carol.save(update_fields=["is_active"])
+
+    for day in range(1, 6):
+        deliver((timezone.now() + timedelta(days=day)).replace(hour=10))
+
+    notice = Message.objects.get(recipient=carol.user, category="coaching")
+    assert (notice.status, notice.skip_reason) == ("skipped", "The person is no longer a member.")
